@@ -1,0 +1,152 @@
+//! Per-node configuration and its validation.
+
+use core::time::Duration;
+
+use crate::ConfigError;
+
+/// Election configuration for one node.
+///
+/// Build it from [`Config::default`] and the `with_*` setters; every node of a
+/// cluster should use the same timing settings. The `seed` may be the same on every
+/// node: each node derives its own random stream from the seed *and its id*.
+///
+/// ```
+/// use ballot::Config;
+/// use core::time::Duration;
+/// let config = Config::default()
+///     .with_election_timeout(Duration::from_millis(300), Duration::from_millis(600))
+///     .with_heartbeat_interval(Duration::from_millis(100))
+///     .with_min_voters(3)
+///     .with_seed(42);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// Lower bound (inclusive) of the randomized election timeout. Also the length
+    /// of the leader-stickiness window and of the CheckQuorum period. Default 150 ms.
+    pub election_timeout_min: Duration,
+    /// Upper bound (exclusive) of the randomized election timeout. Default 300 ms.
+    pub election_timeout_max: Duration,
+    /// How often a leader sends heartbeats. Must be below `election_timeout_min`.
+    /// Default 50 ms.
+    pub heartbeat_interval: Duration,
+    /// Run a PreVote round before every election (thesis §9.6), so a node that was
+    /// cut off cannot disrupt a healthy leader when it comes back. Default on.
+    pub pre_vote: bool,
+    /// A leader that has not heard from a quorum of voters within
+    /// `election_timeout_min` steps down (thesis §6.2). Default on.
+    pub check_quorum: bool,
+    /// No node campaigns while the voter set is smaller than this (almost-raft's
+    /// `min_node`). Default 1.
+    pub min_voters: usize,
+    /// Adding a voter beyond this many is rejected (almost-raft's `max_node`).
+    /// Default `usize::MAX` (no limit).
+    pub max_voters: usize,
+    /// Seed for the election-timeout draws. Combined with the node id, so the same
+    /// seed on every node still gives every node its own timeouts. Default 0.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            election_timeout_min: Duration::from_millis(150),
+            election_timeout_max: Duration::from_millis(300),
+            heartbeat_interval: Duration::from_millis(50),
+            pre_vote: true,
+            check_quorum: true,
+            min_voters: 1,
+            max_voters: usize::MAX,
+            seed: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Sets the election-timeout range `[min, max)`.
+    #[must_use]
+    pub fn with_election_timeout(mut self, min: Duration, max: Duration) -> Self {
+        self.election_timeout_min = min;
+        self.election_timeout_max = max;
+        self
+    }
+
+    /// Sets the heartbeat interval.
+    #[must_use]
+    pub fn with_heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.heartbeat_interval = interval;
+        self
+    }
+
+    /// Turns PreVote on or off.
+    #[must_use]
+    pub fn with_pre_vote(mut self, on: bool) -> Self {
+        self.pre_vote = on;
+        self
+    }
+
+    /// Turns CheckQuorum on or off.
+    #[must_use]
+    pub fn with_check_quorum(mut self, on: bool) -> Self {
+        self.check_quorum = on;
+        self
+    }
+
+    /// Sets the minimum number of voters before anyone campaigns.
+    #[must_use]
+    pub fn with_min_voters(mut self, min_voters: usize) -> Self {
+        self.min_voters = min_voters;
+        self
+    }
+
+    /// Sets the maximum number of voters.
+    #[must_use]
+    pub fn with_max_voters(mut self, max_voters: usize) -> Self {
+        self.max_voters = max_voters;
+        self
+    }
+
+    /// Sets the random seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks the settings, returning the first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (min, max) = (self.election_timeout_min, self.election_timeout_max);
+        if min.is_zero() {
+            return Err(ConfigError::ZeroElectionTimeout);
+        }
+        if max <= min {
+            return Err(ConfigError::EmptyElectionTimeoutRange { min, max });
+        }
+        if u64::try_from(max.as_nanos()).is_err() {
+            return Err(ConfigError::ElectionTimeoutTooLong { max });
+        }
+        if self.heartbeat_interval.is_zero() {
+            return Err(ConfigError::ZeroHeartbeatInterval);
+        }
+        if self.heartbeat_interval >= min {
+            return Err(ConfigError::HeartbeatNotBelowElectionTimeout {
+                heartbeat: self.heartbeat_interval,
+                election_timeout_min: min,
+            });
+        }
+        if self.min_voters == 0 {
+            return Err(ConfigError::ZeroMinVoters);
+        }
+        if self.max_voters == 0 {
+            return Err(ConfigError::ZeroMaxVoters);
+        }
+        if self.min_voters > self.max_voters {
+            return Err(ConfigError::MinVotersAboveMax {
+                min_voters: self.min_voters,
+                max_voters: self.max_voters,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! [`Election`]: construction, the single `step` entry point, and getters.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::quorum::Tally;
+use crate::rng::TimeoutRng;
+use crate::time::nanos;
+use crate::timer::{Timer, Timers};
+use crate::{
+    Config, ConfigError, Freshness, HardState, Input, Instant, Membership, NodeId, Output, Role,
+    Stats, Status, Term,
+};
+
+/// One node's Raft leader election, as a pure state machine.
+///
+/// `Election` never reads a clock, never draws OS randomness, never performs I/O and
+/// never panics. The caller feeds it [`Input`]s with the current time and carries
+/// out the [`Output`]s it returns, in order:
+///
+/// 1. Create it with [`Election::new`], passing the last durable [`HardState`] if
+///    the node has run before.
+/// 2. On every message, command or timer wake-up, call [`Election::step`] (or
+///    [`Election::step_into`] with a reused buffer).
+/// 3. Carry out the outputs in order. When you meet an [`Output::Persist`], make it
+///    durable **before** carrying out anything after it.
+/// 4. Re-read [`Election::next_deadline`] and wake up then with [`Input::Tick`].
+///
+/// See the crate documentation for a complete run loop.
+#[derive(Clone, Debug)]
+pub struct Election<I: NodeId = u64> {
+    pub(crate) config: Config,
+    pub(crate) id: I,
+    pub(crate) role: Role,
+    pub(crate) term: Term,
+    pub(crate) voted_for: Option<I>,
+    pub(crate) leader: Option<I>,
+    /// When this node last heard from the leader of its current term (stickiness).
+    pub(crate) leader_contact: Option<Instant>,
+    pub(crate) freshness: Freshness,
+    pub(crate) membership: Membership<I>,
+    /// Votes (candidate, pre-candidate) or contact (leader) in the current round.
+    pub(crate) tally: Tally,
+    pub(crate) timers: Timers,
+    /// The current randomized election timeout, in nanoseconds.
+    pub(crate) election_timeout: u64,
+    pub(crate) last_now: Instant,
+    pub(crate) rng: TimeoutRng,
+    pub(crate) stats: Stats,
+}
+
+/// What the outputs of one step are measured against.
+struct Before<I> {
+    role: Role,
+    term: Term,
+    voted_for: Option<I>,
+    leader: Option<I>,
+    len: usize,
+}
+
+impl<I: NodeId> Election<I> {
+    /// Creates node `id` with `membership`, resuming from `persisted` (the last
+    /// [`HardState`] made durable, or `None` on first start) at time `now`.
+    ///
+    /// The node starts as a follower with its election timer armed. `id` need not be
+    /// a member: a node outside the membership (or a learner) follows and votes but
+    /// never campaigns.
+    pub fn new(
+        config: Config,
+        id: I,
+        membership: Membership<I>,
+        persisted: Option<HardState<I>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        if membership.voters().len() > config.max_voters {
+            return Err(ConfigError::TooManyVoters {
+                voters: membership.voters().len(),
+                max_voters: config.max_voters,
+            });
+        }
+        let hard = persisted.unwrap_or_default();
+        let mut election = Election {
+            rng: TimeoutRng::new(config.seed, &id),
+            config,
+            id,
+            role: Role::Follower,
+            term: hard.term,
+            voted_for: hard.voted_for,
+            leader: None,
+            leader_contact: None,
+            freshness: Freshness::default(),
+            membership,
+            tally: Tally::default(),
+            timers: Timers::new(),
+            election_timeout: 0,
+            last_now: now,
+            stats: Stats::default(),
+        };
+        election.arm_election_timer(now, true);
+        Ok(election)
+    }
+
+    /// Handles one input at time `now` and returns what the caller must do, in order.
+    ///
+    /// Equivalent to [`Election::step_into`] with a fresh vector.
+    #[must_use = "the outputs must be carried out (persist, send) for the protocol to work"]
+    pub fn step(&mut self, input: Input<I>, now: Instant) -> Vec<Output<I>> {
+        let mut out = Vec::new();
+        self.step_into(input, now, &mut out);
+        out
+    }
+
+    /// Handles one input at time `now`, appending the outputs to `out` (which is not
+    /// cleared). With a buffer reused across calls, the common steps do not allocate.
+    ///
+    /// A `now` earlier than one seen before is treated as that latest time and
+    /// counted in [`Stats::clamped_now`].
+    pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
+        self.stats.steps += 1;
+        let now = if now < self.last_now {
+            self.stats.clamped_now += 1;
+            self.last_now
+        } else {
+            self.last_now = now;
+            now
+        };
+        let before = Before {
+            role: self.role,
+            term: self.term,
+            voted_for: self.voted_for,
+            leader: self.leader,
+            len: out.len(),
+        };
+        match input {
+            Input::Tick => self.on_tick(now, out),
+            Input::Receive { from, message } => self.on_message(from, message, now, out),
+            command => self.on_command(command, now, out),
+        }
+        self.finish(before, out);
+    }
+
+    /// Adds the `Persist` in front of this step's outputs if the hard state changed,
+    /// and the role/leader events at the end.
+    fn finish(&mut self, before: Before<I>, out: &mut Vec<Output<I>>) {
+        if self.term != before.term || self.voted_for != before.voted_for {
+            // Everything this step emitted may depend on the new term or vote, so the one
+            // Persist goes first.
+            out.insert(before.len, Output::Persist(self.hard_state()));
+        }
+        if self.role != before.role {
+            out.push(Output::RoleChanged {
+                role: self.role,
+                term: self.term,
+            });
+        }
+        if self.leader != before.leader || (self.leader.is_some() && self.term != before.term) {
+            out.push(Output::LeaderChanged {
+                leader: self.leader,
+                term: self.term,
+            });
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
+        if self.timers.is_due(Timer::CheckQuorum, now) {
+            self.on_check_quorum(now);
+        }
+        if self.timers.is_due(Timer::Heartbeat, now) {
+            self.on_heartbeat_timer(now, out);
+        }
+        if self.timers.is_due(Timer::Election, now) {
+            self.on_election_timeout(now, out);
+        }
+    }
+
+    /// (Re)arms the election timer at `now` + the current timeout, drawing a fresh
+    /// timeout first when `redraw`.
+    pub(crate) fn arm_election_timer(&mut self, now: Instant, redraw: bool) {
+        if redraw {
+            let min = nanos(self.config.election_timeout_min);
+            let span = nanos(self.config.election_timeout_max).saturating_sub(min);
+            self.election_timeout = min.saturating_add(self.rng.below(span));
+        }
+        self.timers.set(
+            Timer::Election,
+            now + Duration::from_nanos(self.election_timeout),
+        );
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> I {
+        self.id
+    }
+
+    /// This node's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whether this node is the leader of its current term.
+    pub fn is_leader(&self) -> bool {
+        self.role == Role::Leader
+    }
+
+    /// The current term: the fencing token of the leader of this term.
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// The leader of the current term as far as this node knows.
+    pub fn leader(&self) -> Option<I> {
+        self.leader
+    }
+
+    /// Whom this node voted for in the current term.
+    pub fn voted_for(&self) -> Option<I> {
+        self.voted_for
+    }
+
+    /// The term and vote as they should be on disk (after the last `Persist`).
+    pub fn hard_state(&self) -> HardState<I> {
+        HardState {
+            term: self.term,
+            voted_for: self.voted_for,
+        }
+    }
+
+    /// The membership as this node sees it.
+    pub fn membership(&self) -> &Membership<I> {
+        &self.membership
+    }
+
+    /// This node's freshness.
+    pub fn freshness(&self) -> Freshness {
+        self.freshness
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counters of what this node has done and dropped.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// When this node next needs `step(Input::Tick, t)` with `t >= deadline`.
+    /// Re-read it after every step. `None` never happens today (some timer is always
+    /// armed) but callers should treat it as "no wake-up needed".
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// A snapshot of the node's state.
+    pub fn status(&self) -> Status<I> {
+        Status {
+            id: self.id,
+            role: self.role,
+            term: self.term,
+            leader: self.leader,
+            voted_for: self.voted_for,
+            voters: self.membership.voters().len(),
+            learners: self.membership.learners().len(),
+            next_deadline: self.next_deadline(),
+        }
+    }
+
+    /// Bytes of heap memory this node holds (its membership and tally). Add
+    /// `size_of::<Election<I>>()` for its whole footprint.
+    pub fn heap_bytes(&self) -> usize {
+        self.membership.heap_bytes() + self.tally.heap_bytes()
+    }
+}

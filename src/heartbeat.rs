@@ -1,0 +1,97 @@
+//! Leader traffic: heartbeats, their replies, and CheckQuorum.
+
+use alloc::vec::Vec;
+
+use crate::quorum::Recorded;
+use crate::timer::Timer;
+use crate::{Election, Instant, Message, NodeId, Output, Role, Term};
+
+impl<I: NodeId> Election<I> {
+    /// A heartbeat from `from`, claiming to lead `term`.
+    pub(crate) fn on_heartbeat(
+        &mut self,
+        from: I,
+        term: Term,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        if term < self.term {
+            // A deposed leader: tell it our term so it steps down.
+            self.stats.dropped_stale += 1;
+            self.send(from, Message::HeartbeatResponse { term: self.term }, out);
+            return;
+        }
+        if term == self.term {
+            let conflicting = self.role == Role::Leader || self.leader.is_some_and(|l| l != from);
+            if conflicting {
+                // Two leaders in one term cannot happen with correct peers; ignore.
+                self.stats.dropped_unexpected += 1;
+                return;
+            }
+        }
+        self.become_follower(term, now);
+        self.leader = Some(from);
+        self.leader_contact = Some(now);
+        self.arm_election_timer(now, false);
+        self.send(from, Message::HeartbeatResponse { term }, out);
+    }
+
+    /// A reply to one of our heartbeats.
+    pub(crate) fn on_heartbeat_response(&mut self, from: I, term: Term, now: Instant) {
+        if term > self.term {
+            // Someone moved on to a newer term: we are not the leader any more.
+            self.become_follower(term, now);
+            return;
+        }
+        if term < self.term {
+            self.stats.dropped_stale += 1;
+            return;
+        }
+        if self.role != Role::Leader {
+            self.stats.dropped_unexpected += 1;
+            return;
+        }
+        // Learners answer too and repeated answers within a round are normal: only
+        // distinct voters count towards CheckQuorum, and nothing here is an error.
+        let _: Recorded = self.tally.record(&self.membership, from, true);
+    }
+
+    /// Time for the next heartbeat.
+    pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
+        if self.role != Role::Leader {
+            self.timers.stop(Timer::Heartbeat);
+            return;
+        }
+        out.push(Output::Broadcast {
+            message: Message::Heartbeat { term: self.term },
+        });
+        self.timers
+            .set(Timer::Heartbeat, now + self.config.heartbeat_interval);
+    }
+
+    /// Starts a CheckQuorum period: only the leader itself has been heard from.
+    pub(crate) fn start_contact_round(&mut self, now: Instant) {
+        self.tally.reset(&self.membership);
+        self.tally.record(&self.membership, self.id, true);
+        self.timers
+            .set(Timer::CheckQuorum, now + self.config.election_timeout_min);
+    }
+
+    /// End of a CheckQuorum period: step down unless a quorum of voters was heard from.
+    pub(crate) fn on_check_quorum(&mut self, now: Instant) {
+        if self.role != Role::Leader || !self.config.check_quorum {
+            self.timers.stop(Timer::CheckQuorum);
+            return;
+        }
+        if self.tally.yes() >= self.membership.quorum() {
+            self.start_contact_round(now);
+        } else {
+            self.stats.check_quorum_step_downs += 1;
+            self.become_follower(self.term, now);
+        }
+    }
+
+    pub(crate) fn send(&self, to: I, message: Message, out: &mut Vec<Output<I>>) {
+        out.push(Output::Send { to, message });
+    }
+}

@@ -1,0 +1,156 @@
+//! Who votes and who only listens.
+
+use alloc::vec::Vec;
+
+use crate::{MembershipError, NodeId};
+
+/// The members of a cluster: voters, who elect the leader, and learners, who
+/// follow the leader but never campaign and whose votes never count.
+///
+/// Both lists are kept sorted, so iteration order is deterministic. The
+/// application owns membership (as in almost-raft) and changes it with
+/// [`Input`](crate::Input) commands on every node.
+///
+/// **Safety rule for the caller:** change the voter set by at most one voter at a
+/// time, and apply a change on every node before starting the next one. Any two
+/// majorities of sets that differ by one voter overlap, so two leaders cannot be
+/// elected in one term; larger jumps (for example via
+/// [`Input::SetMembership`](crate::Input::SetMembership)) give up that guarantee while
+/// nodes disagree about the voter set.
+///
+/// ```
+/// use ballot::Membership;
+/// let m = Membership::with_learners([3, 1, 2], [9]).unwrap();
+/// assert_eq!(m.voters(), &[1, 2, 3]);
+/// assert_eq!(m.quorum(), 2);
+/// assert!(m.is_learner(9));
+/// assert_eq!(m.peers_of(2).collect::<Vec<_>>(), vec![1, 3, 9]);
+/// assert!(Membership::new([1, 1]).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Membership<I> {
+    voters: Vec<I>,
+    learners: Vec<I>,
+}
+
+impl<I: NodeId> Membership<I> {
+    /// A membership of voters only.
+    pub fn new(voters: impl IntoIterator<Item = I>) -> Result<Self, MembershipError<I>> {
+        Self::with_learners(voters, [])
+    }
+
+    /// A membership of voters and learners.
+    pub fn with_learners(
+        voters: impl IntoIterator<Item = I>,
+        learners: impl IntoIterator<Item = I>,
+    ) -> Result<Self, MembershipError<I>> {
+        let voters = sorted_unique(voters)?;
+        let learners = sorted_unique(learners)?;
+        if let Some(both) = learners.iter().find(|l| voters.binary_search(l).is_ok()) {
+            return Err(MembershipError::VoterAndLearner(*both));
+        }
+        Ok(Membership { voters, learners })
+    }
+
+    /// The voters, sorted.
+    pub fn voters(&self) -> &[I] {
+        &self.voters
+    }
+
+    /// The learners, sorted.
+    pub fn learners(&self) -> &[I] {
+        &self.learners
+    }
+
+    /// Whether `id` is a voter.
+    pub fn is_voter(&self, id: I) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+
+    /// Whether `id` is a learner.
+    pub fn is_learner(&self, id: I) -> bool {
+        self.learners.binary_search(&id).is_ok()
+    }
+
+    /// Whether `id` is a voter or a learner.
+    pub fn contains(&self, id: I) -> bool {
+        self.is_voter(id) || self.is_learner(id)
+    }
+
+    /// Number of voters and learners.
+    pub fn len(&self) -> usize {
+        self.voters.len() + self.learners.len()
+    }
+
+    /// Whether there are no members at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Votes needed to win an election: a strict majority of the voters.
+    pub fn quorum(&self) -> usize {
+        self.voters.len() / 2 + 1
+    }
+
+    /// Every member except `id`, voters first: the recipients of an
+    /// [`Output::Broadcast`](crate::Output::Broadcast) from `id`.
+    pub fn peers_of(&self, id: I) -> impl Iterator<Item = I> + '_ {
+        self.voters
+            .iter()
+            .chain(self.learners.iter())
+            .copied()
+            .filter(move |m| *m != id)
+    }
+
+    /// The position of `id` among the voters.
+    pub(crate) fn voter_index(&self, id: I) -> Option<usize> {
+        self.voters.binary_search(&id).ok()
+    }
+
+    /// Makes `id` a voter (promoting it if it is a learner).
+    pub(crate) fn insert_voter(&mut self, id: I) {
+        if let Ok(at) = self.learners.binary_search(&id) {
+            self.learners.remove(at);
+        }
+        if let Err(at) = self.voters.binary_search(&id) {
+            self.voters.insert(at, id);
+        }
+    }
+
+    /// Makes `id` a learner (demoting it if it is a voter).
+    pub(crate) fn insert_learner(&mut self, id: I) {
+        if let Ok(at) = self.voters.binary_search(&id) {
+            self.voters.remove(at);
+        }
+        if let Err(at) = self.learners.binary_search(&id) {
+            self.learners.insert(at, id);
+        }
+    }
+
+    /// Removes `id` from either list.
+    pub(crate) fn remove(&mut self, id: I) {
+        if let Ok(at) = self.voters.binary_search(&id) {
+            self.voters.remove(at);
+        }
+        if let Ok(at) = self.learners.binary_search(&id) {
+            self.learners.remove(at);
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.voters.capacity() + self.learners.capacity()) * core::mem::size_of::<I>()
+    }
+}
+
+fn sorted_unique<I: NodeId>(
+    ids: impl IntoIterator<Item = I>,
+) -> Result<Vec<I>, MembershipError<I>> {
+    let mut v: Vec<I> = ids.into_iter().collect();
+    v.sort_unstable();
+    if let Some(w) = v.windows(2).find(|w| w[0] == w[1]) {
+        return Err(MembershipError::Duplicate(w[0]));
+    }
+    v.shrink_to_fit();
+    Ok(v)
+}

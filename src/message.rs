@@ -1,0 +1,61 @@
+//! Messages exchanged between nodes.
+
+use crate::{Freshness, Term};
+
+/// A message between two nodes. The sender is not inside the message: the
+/// transport knows it and passes it as `from` in
+/// [`Input::Receive`](crate::Input::Receive).
+///
+/// Messages are small `Copy` values with no identifiers inside, so any encoding
+/// works; the caller serializes them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Message {
+    /// Ask for a vote (or, with `pre_vote`, a pre-vote) in `term`.
+    ///
+    /// A pre-vote request carries the term the candidate *would* campaign in
+    /// (its current term + 1) without having moved to it.
+    VoteRequest {
+        /// The term of the election.
+        term: Term,
+        /// True for a PreVote round (thesis §9.6): nobody changes state for it.
+        pre_vote: bool,
+        /// The candidate's freshness; voters fresher than this refuse.
+        freshness: Freshness,
+    },
+    /// The answer to a [`Message::VoteRequest`].
+    ///
+    /// `term` is the request's term, or the responder's own term when that is
+    /// higher (then `granted` is false and the candidate learns it is behind).
+    VoteResponse {
+        /// The request's term, or the responder's higher term.
+        term: Term,
+        /// Echoes the request's `pre_vote`.
+        pre_vote: bool,
+        /// Whether the vote was granted.
+        granted: bool,
+    },
+    /// Leader traffic: "I lead `term`". Resets the receiver's election timer.
+    Heartbeat {
+        /// The leader's term.
+        term: Term,
+    },
+    /// The answer to a heartbeat, carrying the responder's term. The leader counts
+    /// these for CheckQuorum; a stale leader learns the newer term from them.
+    HeartbeatResponse {
+        /// The responder's term.
+        term: Term,
+    },
+}
+
+impl Message {
+    /// The term the message carries.
+    pub const fn term(&self) -> Term {
+        match *self {
+            Message::VoteRequest { term, .. }
+            | Message::VoteResponse { term, .. }
+            | Message::Heartbeat { term }
+            | Message::HeartbeatResponse { term } => term,
+        }
+    }
+}

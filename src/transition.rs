@@ -1,0 +1,143 @@
+//! Role transitions: the only places a node's role changes.
+
+use alloc::vec::Vec;
+
+use crate::timer::Timer;
+use crate::{Election, Message, NodeId, Output, Role, Term};
+
+impl<I: NodeId> Election<I> {
+    /// Whether this node may start an election: it is a voter and the voter set has
+    /// reached `min_voters`.
+    pub(crate) fn can_campaign(&self) -> bool {
+        self.membership.is_voter(self.id)
+            && self.membership.voters().len() >= self.config.min_voters
+            && self.term < Term(u64::MAX)
+    }
+
+    /// Whether this node is inside the leader-stickiness window: it leads, or it heard
+    /// from the leader of its term less than `election_timeout_min` ago.
+    pub(crate) fn in_lease(&self, now: crate::Instant) -> bool {
+        self.role == Role::Leader
+            || self
+                .leader_contact
+                .is_some_and(|t| now < t + self.config.election_timeout_min)
+    }
+
+    /// Becomes a follower in `term` (adopting it, with no vote, if it is newer).
+    /// The leader is forgotten when the term changes. The election timer is re-armed
+    /// with a fresh draw when the role changes; a follower's running timer is kept.
+    pub(crate) fn become_follower(&mut self, term: Term, now: crate::Instant) {
+        if term > self.term {
+            self.term = term;
+            self.voted_for = None;
+            self.leader = None;
+            self.leader_contact = None;
+        }
+        if self.role != Role::Follower {
+            self.role = Role::Follower;
+            if self.leader == Some(self.id) {
+                self.leader = None;
+            }
+            self.timers.stop(Timer::Heartbeat);
+            self.timers.stop(Timer::CheckQuorum);
+            self.arm_election_timer(now, true);
+        }
+    }
+
+    /// The election timer fired: no leader was heard from for a whole timeout.
+    pub(crate) fn on_election_timeout(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        if self.can_campaign() {
+            self.start_election(now, out);
+        } else {
+            // A learner, a non-member, or a voter waiting for `min_voters`: the leader has
+            // gone quiet, so stop claiming to know it, and keep waiting.
+            self.leader = None;
+            self.leader_contact = None;
+            self.arm_election_timer(now, true);
+        }
+    }
+
+    /// Starts a PreVote round, or a real election when PreVote is off.
+    pub(crate) fn start_election(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        if self.config.pre_vote {
+            self.become_pre_candidate(now, out);
+        } else {
+            self.become_candidate(now, out);
+        }
+    }
+
+    /// Asks for pre-votes for `term + 1` without changing term or vote.
+    fn become_pre_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        self.role = Role::PreCandidate;
+        // Forget the leader, so this node grants others' pre-votes too (etcd's fix for
+        // the PreVote + CheckQuorum deadlock).
+        self.leader = None;
+        self.leader_contact = None;
+        self.timers.stop(Timer::Heartbeat);
+        self.timers.stop(Timer::CheckQuorum);
+        self.arm_election_timer(now, true);
+        self.tally.reset(&self.membership);
+        self.tally.record(&self.membership, self.id, true);
+        self.stats.pre_votes_started += 1;
+        if self.tally.yes() >= self.membership.quorum() {
+            self.become_candidate(now, out);
+            return;
+        }
+        out.push(Output::Broadcast {
+            message: Message::VoteRequest {
+                term: self.term.next(),
+                pre_vote: true,
+                freshness: self.freshness,
+            },
+        });
+    }
+
+    /// Starts a real election: next term, vote for self, ask everyone.
+    pub(crate) fn become_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        if self.term == Term(u64::MAX) {
+            // No next term exists; campaigning again in this term could vote twice.
+            self.become_follower(self.term, now);
+            return;
+        }
+        self.term = self.term.next();
+        self.voted_for = Some(self.id);
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.leader_contact = None;
+        self.timers.stop(Timer::Heartbeat);
+        self.timers.stop(Timer::CheckQuorum);
+        self.arm_election_timer(now, true);
+        self.tally.reset(&self.membership);
+        self.tally.record(&self.membership, self.id, true);
+        self.stats.elections_started += 1;
+        if self.tally.yes() >= self.membership.quorum() {
+            self.become_leader(now, out);
+            return;
+        }
+        // `finish` puts the Persist of the new term and self-vote before this request.
+        out.push(Output::Broadcast {
+            message: Message::VoteRequest {
+                term: self.term,
+                pre_vote: false,
+                freshness: self.freshness,
+            },
+        });
+    }
+
+    /// Won the election: lead, heartbeat at once, start CheckQuorum.
+    pub(crate) fn become_leader(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        self.leader_contact = None;
+        self.stats.elections_won += 1;
+        self.timers.stop(Timer::Election);
+        self.timers
+            .set(Timer::Heartbeat, now + self.config.heartbeat_interval);
+        if self.config.check_quorum {
+            self.start_contact_round(now);
+        }
+        out.push(Output::Broadcast {
+            message: Message::Heartbeat { term: self.term },
+        });
+    }
+}

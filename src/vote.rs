@@ -1,0 +1,196 @@
+//! Vote and pre-vote requests and replies.
+
+use alloc::vec::Vec;
+
+use crate::quorum::Recorded;
+use crate::{Election, Freshness, Instant, Message, NodeId, Output, Role, Term};
+
+impl<I: NodeId> Election<I> {
+    /// Answers a vote or pre-vote request from `from`.
+    pub(crate) fn on_vote_request(
+        &mut self,
+        from: I,
+        term: Term,
+        pre_vote: bool,
+        freshness: Freshness,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        if term < self.term {
+            // Tell a stuck candidate our term so it catches up.
+            self.stats.dropped_stale += 1;
+            self.reply_vote(from, self.term, pre_vote, false, out);
+            return;
+        }
+        let sticky = self.in_lease(now);
+        if sticky && (term > self.term || pre_vote) {
+            // Leader stickiness (thesis §4.2.3): a live leader exists, so neither grant
+            // nor let the request move our term.
+            self.stats.sticky_rejections += 1;
+            self.reply_vote(from, term, pre_vote, false, out);
+            return;
+        }
+        let fresh_enough = freshness >= self.freshness;
+        if pre_vote {
+            // A pre-vote changes nothing here: not term, vote, leader or timers.
+            let free = term > self.term
+                || (self.leader.is_none() && self.voted_for.is_none_or(|v| v == from));
+            self.reply_vote(from, term, true, free && fresh_enough, out);
+            return;
+        }
+        if term > self.term {
+            self.become_follower(term, now);
+        }
+        // Candidates and leaders voted for themselves, so only a follower (or a
+        // pre-candidate, which has not voted in this term) can be free.
+        let free =
+            self.voted_for == Some(from) || (self.voted_for.is_none() && self.leader.is_none());
+        let granted = free && fresh_enough;
+        if granted {
+            // `finish` persists this vote before the reply below leaves.
+            self.voted_for = Some(from);
+            self.stats.votes_granted += 1;
+            self.arm_election_timer(now, false);
+        }
+        self.reply_vote(from, term, false, granted, out);
+    }
+
+    fn reply_vote(
+        &self,
+        to: I,
+        term: Term,
+        pre_vote: bool,
+        granted: bool,
+        out: &mut Vec<Output<I>>,
+    ) {
+        self.send(
+            to,
+            Message::VoteResponse {
+                term,
+                pre_vote,
+                granted,
+            },
+            out,
+        );
+    }
+
+    /// Counts a pre-vote reply.
+    pub(crate) fn on_pre_vote_response(
+        &mut self,
+        from: I,
+        term: Term,
+        granted: bool,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        let asked = self.term.next();
+        if term > asked || (term > self.term && self.role != Role::PreCandidate) {
+            // The responder is ahead of the term we asked about: catch up.
+            self.become_follower(term, now);
+            return;
+        }
+        if term < asked {
+            self.stats.dropped_stale += 1;
+            return;
+        }
+        if self.role != Role::PreCandidate {
+            self.stats.dropped_unexpected += 1;
+            return;
+        }
+        if !self.count(from, granted) {
+            return;
+        }
+        let quorum = self.membership.quorum();
+        if self.tally.yes() >= quorum {
+            self.become_candidate(now, out);
+        } else if self.tally.no() >= quorum {
+            self.become_follower(self.term, now);
+        }
+    }
+
+    /// Counts a vote reply.
+    pub(crate) fn on_vote_response(
+        &mut self,
+        from: I,
+        term: Term,
+        granted: bool,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        if term > self.term {
+            self.become_follower(term, now);
+            return;
+        }
+        if term < self.term {
+            self.stats.dropped_stale += 1;
+            return;
+        }
+        if self.role != Role::Candidate {
+            self.stats.dropped_unexpected += 1;
+            return;
+        }
+        if !self.count(from, granted) {
+            return;
+        }
+        let quorum = self.membership.quorum();
+        if self.tally.yes() >= quorum {
+            self.become_leader(now, out);
+        } else if self.tally.no() >= quorum {
+            self.become_follower(self.term, now);
+        }
+    }
+
+    /// Records one voter's answer; false (and counted in stats) if it must not count.
+    fn count(&mut self, from: I, granted: bool) -> bool {
+        match self.tally.record(&self.membership, from, granted) {
+            Recorded::Counted => true,
+            Recorded::NotAVoter => {
+                self.stats.dropped_unexpected += 1;
+                false
+            }
+            Recorded::Duplicate => {
+                self.stats.dropped_duplicate += 1;
+                false
+            }
+        }
+    }
+
+    /// Dispatches a message after checking the sender is a member.
+    pub(crate) fn on_message(
+        &mut self,
+        from: I,
+        message: Message,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        if from == self.id || !self.membership.contains(from) {
+            self.stats.dropped_unknown_sender += 1;
+            return;
+        }
+        match message {
+            Message::VoteRequest {
+                term,
+                pre_vote,
+                freshness,
+            } => {
+                self.on_vote_request(from, term, pre_vote, freshness, now, out);
+            }
+            Message::VoteResponse {
+                term,
+                pre_vote: true,
+                granted,
+            } => {
+                self.on_pre_vote_response(from, term, granted, now, out);
+            }
+            Message::VoteResponse {
+                term,
+                pre_vote: false,
+                granted,
+            } => {
+                self.on_vote_response(from, term, granted, now, out);
+            }
+            Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
+            Message::HeartbeatResponse { term } => self.on_heartbeat_response(from, term, now),
+        }
+    }
+}
