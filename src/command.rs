@@ -2,13 +2,14 @@
 
 use alloc::vec::Vec;
 
+use crate::election::NEVER;
 use crate::{CommandError, Election, Input, Instant, Membership, NodeId, Output, Role};
 
 impl<I: NodeId> Election<I> {
     /// Carries out a command, or emits [`Output::Rejected`] and changes nothing.
     pub(crate) fn on_command(&mut self, command: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
         if let Err(error) = self.try_command(command, now, out) {
-            self.stats.commands_rejected += 1;
+            self.stats.commands_rejected.bump();
             out.push(Output::Rejected(error));
         }
     }
@@ -19,7 +20,7 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) -> Result<(), CommandError<I>> {
-        let max_voters = self.config.max_voters;
+        let max_voters = self.config.max_voters();
         match command {
             Input::Tick | Input::Receive { .. } => {}
             Input::Campaign => {
@@ -27,10 +28,10 @@ impl<I: NodeId> Election<I> {
                     return Err(CommandError::NotAVoter);
                 }
                 let voters = self.membership.voters().len();
-                if voters < self.config.min_voters {
+                if voters < self.config.min_voters() {
                     return Err(CommandError::NotEnoughVoters {
                         voters,
-                        min_voters: self.config.min_voters,
+                        min_voters: self.config.min_voters(),
                     });
                 }
                 if self.role == Role::Follower && self.can_campaign() {
@@ -93,7 +94,7 @@ impl<I: NodeId> Election<I> {
         if let Some(leader) = self.leader {
             if leader != self.id && !self.membership.contains(leader) {
                 self.leader = None;
-                self.leader_contact = None;
+                self.leader_contact = NEVER;
             }
         }
         let quorum = self.membership.quorum();

@@ -3,6 +3,7 @@
 use core::time::Duration;
 
 use crate::ConfigError;
+use crate::time::nanos;
 
 /// Election configuration for one node.
 ///
@@ -148,5 +149,83 @@ impl Config {
             });
         }
         Ok(())
+    }
+}
+
+/// The stored form of a validated [`Config`]: durations as nanoseconds, so a node
+/// carries 56 bytes of settings instead of 80.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Settings {
+    election_min: u64,
+    election_max: u64,
+    heartbeat: u64,
+    min_voters: u32,
+    max_voters: u32,
+    pub(crate) seed: u64,
+    pub(crate) pre_vote: bool,
+    pub(crate) check_quorum: bool,
+}
+
+impl Settings {
+    /// Stores `config`, which must have passed [`Config::validate`].
+    pub(crate) fn new(config: &Config) -> Self {
+        Settings {
+            election_min: nanos(config.election_timeout_min),
+            election_max: nanos(config.election_timeout_max),
+            heartbeat: nanos(config.heartbeat_interval),
+            min_voters: to_u32(config.min_voters),
+            max_voters: to_u32(config.max_voters),
+            seed: config.seed,
+            pre_vote: config.pre_vote,
+            check_quorum: config.check_quorum,
+        }
+    }
+
+    /// The configuration these settings were made from.
+    pub(crate) fn config(&self) -> Config {
+        Config {
+            election_timeout_min: Duration::from_nanos(self.election_min),
+            election_timeout_max: Duration::from_nanos(self.election_max),
+            heartbeat_interval: Duration::from_nanos(self.heartbeat),
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            min_voters: self.min_voters(),
+            max_voters: self.max_voters(),
+            seed: self.seed,
+        }
+    }
+
+    pub(crate) fn min_voters(&self) -> usize {
+        from_u32(self.min_voters)
+    }
+
+    pub(crate) fn max_voters(&self) -> usize {
+        from_u32(self.max_voters)
+    }
+
+    pub(crate) fn election_timeout_min(&self) -> Duration {
+        Duration::from_nanos(self.election_min)
+    }
+
+    /// `[min, max)` of the election timeout, in nanoseconds.
+    pub(crate) fn election_timeout_nanos(&self) -> (u64, u64) {
+        (self.election_min, self.election_max)
+    }
+
+    pub(crate) fn heartbeat_interval(&self) -> Duration {
+        Duration::from_nanos(self.heartbeat)
+    }
+}
+
+/// Voter counts are stored as `u32`; anything larger means "no limit".
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn from_u32(n: u32) -> usize {
+    if n == u32::MAX {
+        usize::MAX
+    } else {
+        n as usize
     }
 }

@@ -3,9 +3,10 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use crate::config::Settings;
 use crate::quorum::Tally;
-use crate::rng::TimeoutRng;
-use crate::time::nanos;
+use crate::rng::{TimeoutRng, scale};
+use crate::stats::Counters;
 use crate::timer::{Timer, Timers};
 use crate::{
     Config, ConfigError, Freshness, HardState, Input, Instant, Membership, NodeId, Output, Role,
@@ -29,25 +30,30 @@ use crate::{
 /// See the crate documentation for a complete run loop.
 #[derive(Clone, Debug)]
 pub struct Election<I: NodeId = u64> {
-    pub(crate) config: Config,
+    pub(crate) config: Settings,
     pub(crate) id: I,
     pub(crate) role: Role,
     pub(crate) term: Term,
     pub(crate) voted_for: Option<I>,
     pub(crate) leader: Option<I>,
-    /// When this node last heard from the leader of its current term (stickiness).
-    pub(crate) leader_contact: Option<Instant>,
+    /// When this node last heard from the leader of its current term (stickiness);
+    /// [`NEVER`] when it has not.
+    pub(crate) leader_contact: Instant,
     pub(crate) freshness: Freshness,
     pub(crate) membership: Membership<I>,
     /// Votes (candidate, pre-candidate) or contact (leader) in the current round.
     pub(crate) tally: Tally,
     pub(crate) timers: Timers,
-    /// The current randomized election timeout, in nanoseconds.
-    pub(crate) election_timeout: u64,
+    /// The current randomized election timeout, as a fraction (`x / 2^32`) of the
+    /// way from the minimum to the maximum.
+    pub(crate) timeout_fraction: u32,
     pub(crate) last_now: Instant,
     pub(crate) rng: TimeoutRng,
-    pub(crate) stats: Stats,
+    pub(crate) stats: Counters,
 }
+
+/// `leader_contact` when no leader has been heard from in this term.
+pub(crate) const NEVER: Instant = Instant::MAX;
 
 /// What the outputs of one step are measured against.
 struct Before<I> {
@@ -81,21 +87,21 @@ impl<I: NodeId> Election<I> {
         }
         let hard = persisted.unwrap_or_default();
         let mut election = Election {
-            rng: TimeoutRng::new(config.seed, &id),
-            config,
+            rng: TimeoutRng::default(),
+            config: Settings::new(&config),
             id,
             role: Role::Follower,
             term: hard.term,
             voted_for: hard.voted_for,
             leader: None,
-            leader_contact: None,
+            leader_contact: NEVER,
             freshness: Freshness::default(),
             membership,
             tally: Tally::default(),
             timers: Timers::new(),
-            election_timeout: 0,
+            timeout_fraction: 0,
             last_now: now,
-            stats: Stats::default(),
+            stats: Counters::default(),
         };
         election.arm_election_timer(now, true);
         Ok(election)
@@ -117,9 +123,8 @@ impl<I: NodeId> Election<I> {
     /// A `now` earlier than one seen before is treated as that latest time and
     /// counted in [`Stats::clamped_now`].
     pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
-        self.stats.steps += 1;
         let now = if now < self.last_now {
-            self.stats.clamped_now += 1;
+            self.stats.clamped_now.bump();
             self.last_now
         } else {
             self.last_now = now;
@@ -163,13 +168,15 @@ impl<I: NodeId> Election<I> {
     }
 
     fn on_tick(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
-        if self.timers.is_due(Timer::CheckQuorum, now) {
-            self.on_check_quorum(now);
-        }
-        if self.timers.is_due(Timer::Heartbeat, now) {
-            self.on_heartbeat_timer(now, out);
-        }
-        if self.timers.is_due(Timer::Election, now) {
+        if self.role == Role::Leader {
+            if self.timers.is_due(Timer::CheckQuorum, now) {
+                self.on_check_quorum(now);
+            }
+            // A failed check made this node a follower with a fresh election timer.
+            if self.role == Role::Leader && self.timers.is_due(Timer::Heartbeat, now) {
+                self.on_heartbeat_timer(now, out);
+            }
+        } else if self.timers.is_due(Timer::Election, now) {
             self.on_election_timeout(now, out);
         }
     }
@@ -178,13 +185,13 @@ impl<I: NodeId> Election<I> {
     /// timeout first when `redraw`.
     pub(crate) fn arm_election_timer(&mut self, now: Instant, redraw: bool) {
         if redraw {
-            let min = nanos(self.config.election_timeout_min);
-            let span = nanos(self.config.election_timeout_max).saturating_sub(min);
-            self.election_timeout = min.saturating_add(self.rng.below(span));
+            self.timeout_fraction = self.rng.next_fraction(self.config.seed, &self.id);
         }
+        let (min, max) = self.config.election_timeout_nanos();
+        let span = max.saturating_sub(min);
         self.timers.set(
             Timer::Election,
-            now + Duration::from_nanos(self.election_timeout),
+            now + Duration::from_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
         );
     }
 
@@ -237,13 +244,13 @@ impl<I: NodeId> Election<I> {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Config {
+        self.config.config()
     }
 
     /// Counters of what this node has done and dropped.
-    pub fn stats(&self) -> &Stats {
-        &self.stats
+    pub fn stats(&self) -> Stats {
+        self.stats.snapshot()
     }
 
     /// When this node next needs `step(Input::Tick, t)` with `t >= deadline`.

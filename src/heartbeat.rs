@@ -17,7 +17,7 @@ impl<I: NodeId> Election<I> {
     ) {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
-            self.stats.dropped_stale += 1;
+            self.stats.dropped_stale.bump();
             self.send(from, Message::HeartbeatResponse { term: self.term }, out);
             return;
         }
@@ -25,13 +25,13 @@ impl<I: NodeId> Election<I> {
             let conflicting = self.role == Role::Leader || self.leader.is_some_and(|l| l != from);
             if conflicting {
                 // Two leaders in one term cannot happen with correct peers; ignore.
-                self.stats.dropped_unexpected += 1;
+                self.stats.dropped_unexpected.bump();
                 return;
             }
         }
         self.become_follower(term, now);
         self.leader = Some(from);
-        self.leader_contact = Some(now);
+        self.leader_contact = now;
         self.arm_election_timer(now, false);
         self.send(from, Message::HeartbeatResponse { term }, out);
     }
@@ -44,11 +44,11 @@ impl<I: NodeId> Election<I> {
             return;
         }
         if term < self.term {
-            self.stats.dropped_stale += 1;
+            self.stats.dropped_stale.bump();
             return;
         }
         if self.role != Role::Leader {
-            self.stats.dropped_unexpected += 1;
+            self.stats.dropped_unexpected.bump();
             return;
         }
         // Learners answer too and repeated answers within a round are normal: only
@@ -56,17 +56,13 @@ impl<I: NodeId> Election<I> {
         let _: Recorded = self.tally.record(&self.membership, from, true);
     }
 
-    /// Time for the next heartbeat.
+    /// Time for the next heartbeat (called on the leader only).
     pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
-        if self.role != Role::Leader {
-            self.timers.stop(Timer::Heartbeat);
-            return;
-        }
         out.push(Output::Broadcast {
             message: Message::Heartbeat { term: self.term },
         });
         self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval);
+            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
     }
 
     /// Starts a CheckQuorum period: only the leader itself has been heard from.
@@ -74,7 +70,7 @@ impl<I: NodeId> Election<I> {
         self.tally.reset(&self.membership);
         self.tally.record(&self.membership, self.id, true);
         self.timers
-            .set(Timer::CheckQuorum, now + self.config.election_timeout_min);
+            .set(Timer::CheckQuorum, now + self.config.election_timeout_min());
     }
 
     /// End of a CheckQuorum period: step down unless a quorum of voters was heard from.
@@ -86,7 +82,7 @@ impl<I: NodeId> Election<I> {
         if self.tally.yes() >= self.membership.quorum() {
             self.start_contact_round(now);
         } else {
-            self.stats.check_quorum_step_downs += 1;
+            self.stats.check_quorum_step_downs.bump();
             self.become_follower(self.term, now);
         }
     }

@@ -1,5 +1,6 @@
 //! Who votes and who only listens.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::{MembershipError, NodeId};
@@ -27,10 +28,22 @@ use crate::{MembershipError, NodeId};
 /// assert_eq!(m.peers_of(2).collect::<Vec<_>>(), vec![1, 3, 9]);
 /// assert!(Membership::new([1, 1]).is_err());
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Membership<I> {
-    voters: Vec<I>,
-    learners: Vec<I>,
+    /// Voters (sorted), then learners (sorted): one allocation for both.
+    ids: Box<[I]>,
+    /// How many of `ids` are voters.
+    voters: u32,
+}
+
+impl<I> Default for Membership<I> {
+    /// No members at all.
+    fn default() -> Self {
+        Membership {
+            ids: Box::default(),
+            voters: 0,
+        }
+    }
 }
 
 impl<I: NodeId> Membership<I> {
@@ -49,27 +62,37 @@ impl<I: NodeId> Membership<I> {
         if let Some(both) = learners.iter().find(|l| voters.binary_search(l).is_ok()) {
             return Err(MembershipError::VoterAndLearner(*both));
         }
-        Ok(Membership { voters, learners })
+        Ok(Self::from_sorted(voters, learners))
+    }
+
+    fn from_sorted(mut voters: Vec<I>, learners: Vec<I>) -> Self {
+        let count = u32::try_from(voters.len()).unwrap_or(u32::MAX);
+        voters.truncate(count as usize);
+        voters.extend(learners);
+        Membership {
+            ids: voters.into_boxed_slice(),
+            voters: count,
+        }
     }
 
     /// The voters, sorted.
     pub fn voters(&self) -> &[I] {
-        &self.voters
+        self.ids.get(..self.voters as usize).unwrap_or_default()
     }
 
     /// The learners, sorted.
     pub fn learners(&self) -> &[I] {
-        &self.learners
+        self.ids.get(self.voters as usize..).unwrap_or_default()
     }
 
     /// Whether `id` is a voter.
     pub fn is_voter(&self, id: I) -> bool {
-        self.voters.binary_search(&id).is_ok()
+        self.voters().binary_search(&id).is_ok()
     }
 
     /// Whether `id` is a learner.
     pub fn is_learner(&self, id: I) -> bool {
-        self.learners.binary_search(&id).is_ok()
+        self.learners().binary_search(&id).is_ok()
     }
 
     /// Whether `id` is a voter or a learner.
@@ -79,7 +102,7 @@ impl<I: NodeId> Membership<I> {
 
     /// Number of voters and learners.
     pub fn len(&self) -> usize {
-        self.voters.len() + self.learners.len()
+        self.ids.len()
     }
 
     /// Whether there are no members at all.
@@ -89,57 +112,56 @@ impl<I: NodeId> Membership<I> {
 
     /// Votes needed to win an election: a strict majority of the voters.
     pub fn quorum(&self) -> usize {
-        self.voters.len() / 2 + 1
+        self.voters().len() / 2 + 1
     }
 
     /// Every member except `id`, voters first: the recipients of an
     /// [`Output::Broadcast`](crate::Output::Broadcast) from `id`.
     pub fn peers_of(&self, id: I) -> impl Iterator<Item = I> + '_ {
-        self.voters
-            .iter()
-            .chain(self.learners.iter())
-            .copied()
-            .filter(move |m| *m != id)
+        self.ids.iter().copied().filter(move |m| *m != id)
     }
 
     /// The position of `id` among the voters.
     pub(crate) fn voter_index(&self, id: I) -> Option<usize> {
-        self.voters.binary_search(&id).ok()
+        self.voters().binary_search(&id).ok()
+    }
+
+    /// The voters and learners as separate vectors, for editing.
+    fn split(&self) -> (Vec<I>, Vec<I>) {
+        (self.voters().to_vec(), self.learners().to_vec())
     }
 
     /// Makes `id` a voter (promoting it if it is a learner).
     pub(crate) fn insert_voter(&mut self, id: I) {
-        if let Ok(at) = self.learners.binary_search(&id) {
-            self.learners.remove(at);
+        let (mut voters, mut learners) = self.split();
+        learners.retain(|l| *l != id);
+        if let Err(at) = voters.binary_search(&id) {
+            voters.insert(at, id);
         }
-        if let Err(at) = self.voters.binary_search(&id) {
-            self.voters.insert(at, id);
-        }
+        *self = Self::from_sorted(voters, learners);
     }
 
     /// Makes `id` a learner (demoting it if it is a voter).
     pub(crate) fn insert_learner(&mut self, id: I) {
-        if let Ok(at) = self.voters.binary_search(&id) {
-            self.voters.remove(at);
+        let (mut voters, mut learners) = self.split();
+        voters.retain(|v| *v != id);
+        if let Err(at) = learners.binary_search(&id) {
+            learners.insert(at, id);
         }
-        if let Err(at) = self.learners.binary_search(&id) {
-            self.learners.insert(at, id);
-        }
+        *self = Self::from_sorted(voters, learners);
     }
 
     /// Removes `id` from either list.
     pub(crate) fn remove(&mut self, id: I) {
-        if let Ok(at) = self.voters.binary_search(&id) {
-            self.voters.remove(at);
-        }
-        if let Ok(at) = self.learners.binary_search(&id) {
-            self.learners.remove(at);
-        }
+        let (mut voters, mut learners) = self.split();
+        voters.retain(|v| *v != id);
+        learners.retain(|l| *l != id);
+        *self = Self::from_sorted(voters, learners);
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.voters.capacity() + self.learners.capacity()) * core::mem::size_of::<I>()
+        self.ids.len() * core::mem::size_of::<I>()
     }
 }
 
@@ -151,6 +173,5 @@ fn sorted_unique<I: NodeId>(
     if let Some(w) = v.windows(2).find(|w| w[0] == w[1]) {
         return Err(MembershipError::Duplicate(w[0]));
     }
-    v.shrink_to_fit();
     Ok(v)
 }

@@ -1,5 +1,6 @@
 //! Counting distinct voters: election tallies and CheckQuorum contact.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::{Membership, NodeId};
@@ -28,16 +29,20 @@ pub(crate) enum Recorded {
 /// answer is recognised and counted once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
-    marks: Vec<Mark>,
-    yes: usize,
-    no: usize,
+    marks: Box<[Mark]>,
+    yes: u32,
+    no: u32,
 }
 
 impl Tally {
     /// Clears the tally for a new round over `members`' voters.
     pub(crate) fn reset<I: NodeId>(&mut self, members: &Membership<I>) {
-        self.marks.clear();
-        self.marks.resize(members.voters().len(), Mark::Unknown);
+        let voters = members.voters().len();
+        if self.marks.len() == voters {
+            self.marks.fill(Mark::Unknown);
+        } else {
+            self.marks = alloc::vec![Mark::Unknown; voters].into_boxed_slice();
+        }
         self.yes = 0;
         self.no = 0;
     }
@@ -70,12 +75,12 @@ impl Tally {
 
     /// Distinct voters that said yes.
     pub(crate) fn yes(&self) -> usize {
-        self.yes
+        self.yes as usize
     }
 
     /// Distinct voters that said no.
     pub(crate) fn no(&self) -> usize {
-        self.no
+        self.no as usize
     }
 
     /// Carries the marks over to a changed voter set: voters that remain keep their
@@ -95,11 +100,15 @@ impl Tally {
             }
             marks.push(mark);
         }
-        *self = Tally { marks, yes, no };
+        *self = Tally {
+            marks: marks.into_boxed_slice(),
+            yes,
+            no,
+        };
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.marks.capacity()
+        self.marks.len()
     }
 }

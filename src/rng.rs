@@ -5,41 +5,38 @@ use core::fmt::{self, Write};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
-/// A node's private, seeded ChaCha8 stream, stored compactly.
+/// Position in a node's private ChaCha8 stream.
 ///
-/// Only the seed and the number of draws so far are kept (16 bytes instead of the
-/// ~300-byte buffered generator); each draw re-creates the generator at the right
-/// stream position. Draws happen only when an election timer is re-armed with a
-/// fresh duration (a role change or a fired timer), never per message, so the
-/// extra block computation is off the hot path.
-#[derive(Clone, Copy, Debug)]
+/// The stream is keyed by the cluster-wide [`Config::seed`](crate::Config::seed)
+/// mixed with the node id, so every node draws differently from one shared seed.
+/// Only the number of draws so far is stored (4 bytes instead of the ~300-byte
+/// buffered generator): each draw re-creates the generator at the right position.
+/// Draws happen only when an election timer is re-armed with a fresh duration (a
+/// role change or a fired timer), never per message, so that cost is off the hot
+/// path.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TimeoutRng {
-    seed: u64,
-    draws: u64,
+    draws: u32,
 }
 
 impl TimeoutRng {
-    /// The stream for node `id` under the cluster-wide `seed`.
-    pub(crate) fn new<I: fmt::Debug>(seed: u64, id: &I) -> Self {
+    /// The next draw of node `id`'s stream under `seed`: a uniform 32-bit fraction
+    /// (`x / 2^32`) to scale onto the timeout range with [`scale`].
+    pub(crate) fn next_fraction<I: fmt::Debug>(&mut self, seed: u64, id: &I) -> u32 {
         let mut h = Fnv(0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         // `Debug` of a node id is stable for a given value; hashing it gives every node its
         // own stream without requiring `Hash` (whose output is not portable) on ids.
         let _ = write!(h, "{id:?}");
-        TimeoutRng {
-            seed: h.0,
-            draws: 0,
-        }
-    }
-
-    /// A uniform draw in `[0, span)`; `span == 0` gives 0.
-    pub(crate) fn below(&mut self, span: u64) -> u64 {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        rng.set_word_pos(u128::from(self.draws) * 2);
+        let mut rng = ChaCha8Rng::seed_from_u64(h.0);
+        rng.set_word_pos(u128::from(self.draws));
         self.draws = self.draws.wrapping_add(1);
-        let x = rng.next_u64();
-        // Lemire's multiply-shift: integer only, so identical on every machine.
-        ((u128::from(x) * u128::from(span)) >> 64) as u64
+        rng.next_u32()
     }
+}
+
+/// `fraction / 2^32` of `span`: integer only, so identical on every machine.
+pub(crate) fn scale(fraction: u32, span: u64) -> u64 {
+    ((u128::from(fraction) * u128::from(span)) >> 32) as u64
 }
 
 /// FNV-1a over the bytes written.

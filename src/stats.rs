@@ -6,11 +6,12 @@ use crate::{Instant, Role, Term};
 ///
 /// Everything dropped is counted here instead of being an error: network input
 /// is untrusted, and a stale, duplicated or misdirected message is normal.
+///
+/// The counters are stored in 32 bits to keep nodes small, and saturate (stop) at
+/// 4,294,967,295.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Calls to `step`/`step_into`.
-    pub steps: u64,
     /// Steps whose `now` was earlier than a previous one (treated as the latest).
     pub clamped_now: u64,
     /// Messages from a node that is not a member (or from this node itself).
@@ -61,4 +62,52 @@ pub struct Status<I> {
     pub learners: usize,
     /// When it next needs a `Tick`.
     pub next_deadline: Option<Instant>,
+}
+
+/// A saturating 32-bit event counter: half the size of a `u64`, which matters when a
+/// process holds thousands of nodes. At 4,294,967,295 it stops counting.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub(crate) struct Counter(u32);
+
+impl Counter {
+    pub(crate) fn bump(&mut self) {
+        self.0 = self.0.saturating_add(1);
+    }
+}
+
+/// The stored form of [`Stats`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) clamped_now: Counter,
+    pub(crate) dropped_unknown_sender: Counter,
+    pub(crate) dropped_stale: Counter,
+    pub(crate) dropped_unexpected: Counter,
+    pub(crate) dropped_duplicate: Counter,
+    pub(crate) sticky_rejections: Counter,
+    pub(crate) pre_votes_started: Counter,
+    pub(crate) elections_started: Counter,
+    pub(crate) elections_won: Counter,
+    pub(crate) votes_granted: Counter,
+    pub(crate) check_quorum_step_downs: Counter,
+    pub(crate) commands_rejected: Counter,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Stats {
+        let c = |c: Counter| u64::from(c.0);
+        Stats {
+            clamped_now: c(self.clamped_now),
+            dropped_unknown_sender: c(self.dropped_unknown_sender),
+            dropped_stale: c(self.dropped_stale),
+            dropped_unexpected: c(self.dropped_unexpected),
+            dropped_duplicate: c(self.dropped_duplicate),
+            sticky_rejections: c(self.sticky_rejections),
+            pre_votes_started: c(self.pre_votes_started),
+            elections_started: c(self.elections_started),
+            elections_won: c(self.elections_won),
+            votes_granted: c(self.votes_granted),
+            check_quorum_step_downs: c(self.check_quorum_step_downs),
+            commands_rejected: c(self.commands_rejected),
+        }
+    }
 }

@@ -2,54 +2,57 @@
 
 use crate::Instant;
 
-/// What a timer is for.
+/// What a timer is for. `Election` and `Heartbeat` share one slot: a leader has no
+/// election timer and only a leader has a heartbeat timer.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Timer {
     /// Follower, pre-candidate, candidate: start a (pre-)election when it fires.
-    Election = 0,
+    Election,
     /// Leader: send the next heartbeat.
-    Heartbeat = 1,
+    Heartbeat,
     /// Leader with CheckQuorum: check that a quorum was heard from.
-    CheckQuorum = 2,
+    CheckQuorum,
 }
 
-const COUNT: usize = 3;
+impl Timer {
+    const fn slot(self) -> usize {
+        match self {
+            Timer::Election | Timer::Heartbeat => 0,
+            Timer::CheckQuorum => 1,
+        }
+    }
+}
 
-/// Deadlines indexed by [`Timer`]. `Instant::MAX` means "not armed" (no real
-/// deadline is that late: arming saturates just below it).
+/// Deadlines indexed by [`Timer`]. `Instant::MAX` means "not armed"; arming
+/// saturates just below it, a deadline no clock reaches anyway.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timers {
-    at: [Instant; COUNT],
+    at: [Instant; 2],
 }
 
 impl Timers {
     pub(crate) const fn new() -> Self {
         Timers {
-            at: [Instant::MAX; COUNT],
+            at: [Instant::MAX; 2],
         }
     }
 
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
-        // Keep `Instant::MAX` for "unarmed"; a deadline that far away is never due anyway.
-        self.at[timer as usize] = if at == Instant::MAX {
-            Instant::from_nanos(u64::MAX - 1)
-        } else {
-            at
-        };
+        self.at[timer.slot()] = at.min(Instant::from_nanos(u64::MAX - 1));
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
-        self.at[timer as usize] = Instant::MAX;
+        self.at[timer.slot()] = Instant::MAX;
     }
 
     pub(crate) fn is_due(&self, timer: Timer, now: Instant) -> bool {
-        let at = self.at[timer as usize];
+        let at = self.at[timer.slot()];
         at != Instant::MAX && at <= now
     }
 
     /// The earliest armed deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
-        let min = self.at.iter().copied().min().unwrap_or(Instant::MAX);
+        let min = self.at[0].min(self.at[1]);
         (min != Instant::MAX).then_some(min)
     }
 }

@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use crate::election::NEVER;
 use crate::timer::Timer;
 use crate::{Election, Message, NodeId, Output, Role, Term};
 
@@ -10,7 +11,7 @@ impl<I: NodeId> Election<I> {
     /// reached `min_voters`.
     pub(crate) fn can_campaign(&self) -> bool {
         self.membership.is_voter(self.id)
-            && self.membership.voters().len() >= self.config.min_voters
+            && self.membership.voters().len() >= self.config.min_voters()
             && self.term < Term(u64::MAX)
     }
 
@@ -18,9 +19,8 @@ impl<I: NodeId> Election<I> {
     /// from the leader of its term less than `election_timeout_min` ago.
     pub(crate) fn in_lease(&self, now: crate::Instant) -> bool {
         self.role == Role::Leader
-            || self
-                .leader_contact
-                .is_some_and(|t| now < t + self.config.election_timeout_min)
+            || (self.leader_contact != NEVER
+                && now < self.leader_contact + self.config.election_timeout_min())
     }
 
     /// Becomes a follower in `term` (adopting it, with no vote, if it is newer).
@@ -31,14 +31,13 @@ impl<I: NodeId> Election<I> {
             self.term = term;
             self.voted_for = None;
             self.leader = None;
-            self.leader_contact = None;
+            self.leader_contact = NEVER;
         }
         if self.role != Role::Follower {
             self.role = Role::Follower;
             if self.leader == Some(self.id) {
                 self.leader = None;
             }
-            self.timers.stop(Timer::Heartbeat);
             self.timers.stop(Timer::CheckQuorum);
             self.arm_election_timer(now, true);
         }
@@ -52,7 +51,7 @@ impl<I: NodeId> Election<I> {
             // A learner, a non-member, or a voter waiting for `min_voters`: the leader has
             // gone quiet, so stop claiming to know it, and keep waiting.
             self.leader = None;
-            self.leader_contact = None;
+            self.leader_contact = NEVER;
             self.arm_election_timer(now, true);
         }
     }
@@ -72,13 +71,12 @@ impl<I: NodeId> Election<I> {
         // Forget the leader, so this node grants others' pre-votes too (etcd's fix for
         // the PreVote + CheckQuorum deadlock).
         self.leader = None;
-        self.leader_contact = None;
-        self.timers.stop(Timer::Heartbeat);
+        self.leader_contact = NEVER;
         self.timers.stop(Timer::CheckQuorum);
         self.arm_election_timer(now, true);
         self.tally.reset(&self.membership);
         self.tally.record(&self.membership, self.id, true);
-        self.stats.pre_votes_started += 1;
+        self.stats.pre_votes_started.bump();
         if self.tally.yes() >= self.membership.quorum() {
             self.become_candidate(now, out);
             return;
@@ -103,13 +101,12 @@ impl<I: NodeId> Election<I> {
         self.voted_for = Some(self.id);
         self.role = Role::Candidate;
         self.leader = None;
-        self.leader_contact = None;
-        self.timers.stop(Timer::Heartbeat);
+        self.leader_contact = NEVER;
         self.timers.stop(Timer::CheckQuorum);
         self.arm_election_timer(now, true);
         self.tally.reset(&self.membership);
         self.tally.record(&self.membership, self.id, true);
-        self.stats.elections_started += 1;
+        self.stats.elections_started.bump();
         if self.tally.yes() >= self.membership.quorum() {
             self.become_leader(now, out);
             return;
@@ -128,11 +125,11 @@ impl<I: NodeId> Election<I> {
     pub(crate) fn become_leader(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
-        self.leader_contact = None;
-        self.stats.elections_won += 1;
+        self.leader_contact = NEVER;
+        self.stats.elections_won.bump();
         self.timers.stop(Timer::Election);
         self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval);
+            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
         if self.config.check_quorum {
             self.start_contact_round(now);
         }

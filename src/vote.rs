@@ -18,7 +18,7 @@ impl<I: NodeId> Election<I> {
     ) {
         if term < self.term {
             // Tell a stuck candidate our term so it catches up.
-            self.stats.dropped_stale += 1;
+            self.stats.dropped_stale.bump();
             self.reply_vote(from, self.term, pre_vote, false, out);
             return;
         }
@@ -26,7 +26,7 @@ impl<I: NodeId> Election<I> {
         if sticky && (term > self.term || pre_vote) {
             // Leader stickiness (thesis §4.2.3): a live leader exists, so neither grant
             // nor let the request move our term.
-            self.stats.sticky_rejections += 1;
+            self.stats.sticky_rejections.bump();
             self.reply_vote(from, term, pre_vote, false, out);
             return;
         }
@@ -49,7 +49,7 @@ impl<I: NodeId> Election<I> {
         if granted {
             // `finish` persists this vote before the reply below leaves.
             self.voted_for = Some(from);
-            self.stats.votes_granted += 1;
+            self.stats.votes_granted.bump();
             self.arm_election_timer(now, false);
         }
         self.reply_vote(from, term, false, granted, out);
@@ -90,11 +90,11 @@ impl<I: NodeId> Election<I> {
             return;
         }
         if term < asked {
-            self.stats.dropped_stale += 1;
+            self.stats.dropped_stale.bump();
             return;
         }
         if self.role != Role::PreCandidate {
-            self.stats.dropped_unexpected += 1;
+            self.stats.dropped_unexpected.bump();
             return;
         }
         if !self.count(from, granted) {
@@ -122,11 +122,11 @@ impl<I: NodeId> Election<I> {
             return;
         }
         if term < self.term {
-            self.stats.dropped_stale += 1;
+            self.stats.dropped_stale.bump();
             return;
         }
         if self.role != Role::Candidate {
-            self.stats.dropped_unexpected += 1;
+            self.stats.dropped_unexpected.bump();
             return;
         }
         if !self.count(from, granted) {
@@ -145,11 +145,11 @@ impl<I: NodeId> Election<I> {
         match self.tally.record(&self.membership, from, granted) {
             Recorded::Counted => true,
             Recorded::NotAVoter => {
-                self.stats.dropped_unexpected += 1;
+                self.stats.dropped_unexpected.bump();
                 false
             }
             Recorded::Duplicate => {
-                self.stats.dropped_duplicate += 1;
+                self.stats.dropped_duplicate.bump();
                 false
             }
         }
@@ -164,7 +164,7 @@ impl<I: NodeId> Election<I> {
         out: &mut Vec<Output<I>>,
     ) {
         if from == self.id || !self.membership.contains(from) {
-            self.stats.dropped_unknown_sender += 1;
+            self.stats.dropped_unknown_sender.bump();
             return;
         }
         match message {
