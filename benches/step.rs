@@ -36,13 +36,19 @@ fn node(id: u64, voters: u64) -> Election {
 fn leader(voters: u64) -> (Election, Instant) {
     let members = Membership::new(1..=voters).unwrap();
     // CheckQuorum off: the tick loop below advances time without delivering replies.
-    let config = Config::default().with_pre_vote(false).with_check_quorum(false);
+    let config = Config::default()
+        .with_pre_vote(false)
+        .with_check_quorum(false);
     let mut n = Election::new(config, 1, members, None, Instant::ZERO).unwrap();
     let mut now = Instant::from_secs(1);
     let _ = n.step(Input::Campaign, now);
     for from in 2..=voters {
         now += Duration::from_micros(1);
-        let message = Message::VoteResponse { term: n.term(), pre_vote: false, granted: true };
+        let message = Message::VoteResponse {
+            term: n.term(),
+            pre_vote: false,
+            granted: true,
+        };
         let _ = n.step(Input::Receive { from, message }, now);
     }
     assert!(n.is_leader());
@@ -57,7 +63,14 @@ fn main() {
     let hb = Message::Heartbeat { term: Term(1) };
     let follower_hb = median_ns(500_000, |i| {
         out.clear();
-        f.step_into(Input::Receive { from: 1, message: hb }, Instant::from_nanos(1_000 + i * 1_000), &mut out);
+        f.step_into(
+            Input::Receive {
+                from: 1,
+                message: hb,
+            },
+            Instant::from_nanos(1_000 + i * 1_000),
+            &mut out,
+        );
         black_box(&out);
     });
     assert!(matches!(out[0], Output::Send { .. }));
@@ -72,11 +85,21 @@ fn main() {
             pre_vote: false,
             freshness: Default::default(),
         };
-        f.step_into(Input::Receive { from: 3, message }, Instant::from_nanos(1_000 + i), &mut out);
+        f.step_into(
+            Input::Receive { from: 3, message },
+            Instant::from_nanos(1_000 + i),
+            &mut out,
+        );
         black_box(&out);
     });
     assert!(matches!(out[0], Output::Persist(_)));
-    assert!(matches!(out[1], Output::Send { message: Message::VoteResponse { granted: true, .. }, .. }));
+    assert!(matches!(
+        out[1],
+        Output::Send {
+            message: Message::VoteResponse { granted: true, .. },
+            ..
+        }
+    ));
 
     // 3. A leader's heartbeat round: the tick that emits one Broadcast, and the
     //    handling of one HeartbeatResponse (CheckQuorum contact), at 5 and 101 voters.
@@ -96,7 +119,14 @@ fn main() {
         let resp = median_ns(500_000, |i| {
             out.clear();
             let from = 2 + i % (voters - 1);
-            l.step_into(Input::Receive { from, message: Message::HeartbeatResponse { term } }, now, &mut out);
+            l.step_into(
+                Input::Receive {
+                    from,
+                    message: Message::HeartbeatResponse { term },
+                },
+                now,
+                &mut out,
+            );
             black_box(&out);
         });
         round.push((voters, tick, resp));
@@ -110,8 +140,13 @@ fn main() {
     println!("follower heartbeat step (step_into)      {follower_hb:8.1} ns");
     println!("follower vote grant step (new term)      {vote_grant:8.1} ns");
     for (voters, tick, resp) in round {
-        println!("leader heartbeat tick, {voters:3} voters        {tick:8.1} ns   (one Broadcast output)");
+        println!(
+            "leader heartbeat tick, {voters:3} voters        {tick:8.1} ns   (one Broadcast output)"
+        );
         println!("leader heartbeat reply, {voters:3} voters       {resp:8.1} ns   (per reply)");
     }
-    println!("bytes per Election, 5 voters             {:8} B    (size_of {size} + heap {heap})", size + heap);
+    println!(
+        "bytes per Election, 5 voters             {:8} B    (size_of {size} + heap {heap})",
+        size + heap
+    );
 }
