@@ -83,9 +83,10 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
+        // Replies echo the term asked about (ours + 1) without anyone having moved to it,
+        // so only a term beyond that one says the responder is ahead of us.
         let asked = self.term.next();
-        if term > asked || (term > self.term && self.role != Role::PreCandidate) {
-            // The responder is ahead of the term we asked about: catch up.
+        if term > asked {
             self.become_follower(term, now);
             return;
         }
