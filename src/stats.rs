@@ -21,7 +21,8 @@ pub struct Stats {
     pub dropped_stale: u64,
     /// Replies that do not fit this node's role or round: late vote replies after
     /// the election ended, heartbeat replies to a non-leader, heartbeats from a
-    /// second leader of our own term, votes from non-voters.
+    /// second leader of our own term. (Vote replies from learners are ignored without
+    /// being counted here: vote requests are broadcast to learners too.)
     pub dropped_unexpected: u64,
     /// Vote replies from a voter already counted in this round.
     pub dropped_duplicate: u64,

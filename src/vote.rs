@@ -145,10 +145,9 @@ impl<I: NodeId> Election<I> {
     fn count(&mut self, from: I, granted: bool) -> bool {
         match self.tally.record(&self.membership, from, granted) {
             Recorded::Counted => true,
-            Recorded::NotAVoter => {
-                self.stats.dropped_unexpected.bump();
-                false
-            }
+            // Learners get vote requests too (a broadcast goes to every member) and may
+            // answer; their answers never count, and are not an anomaly either.
+            Recorded::NotAVoter => false,
             Recorded::Duplicate => {
                 self.stats.dropped_duplicate.bump();
                 false
