@@ -8,8 +8,14 @@ use common::*;
 use core::time::Duration;
 
 fn has_heartbeat(out: &[Output<u64>]) -> bool {
-    out.iter()
-        .any(|o| matches!(o, Output::Broadcast { message: ballot::Message::Heartbeat { .. } }))
+    out.iter().any(|o| {
+        matches!(
+            o,
+            Output::Broadcast {
+                message: ballot::Message::Heartbeat { .. }
+            }
+        )
+    })
 }
 
 // ---- Heartbeats ---------------------------------------------------------------------
@@ -19,10 +25,16 @@ fn leader_heartbeats_every_heartbeat_interval() {
     let (mut n, elected) = leader(config(), &[1, 2, 3]);
     assert_eq!(n.next_deadline(), Some(elected + HEARTBEAT));
     let (at, out) = fire(&mut n);
-    assert_eq!((at, out), (elected + HEARTBEAT, vec![broadcast(heartbeat(1))]));
+    assert_eq!(
+        (at, out),
+        (elected + HEARTBEAT, vec![broadcast(heartbeat(1))])
+    );
     let _ = n.step(recv(2, heartbeat_response(1)), at);
     let (at, out) = fire(&mut n);
-    assert_eq!((at, out), (elected + HEARTBEAT * 2, vec![broadcast(heartbeat(1))]));
+    assert_eq!(
+        (at, out),
+        (elected + HEARTBEAT * 2, vec![broadcast(heartbeat(1))])
+    );
 }
 
 #[test]
@@ -183,7 +195,10 @@ fn check_quorum_period_is_the_minimum_election_timeout() {
     let _ = n.step(Input::Tick, elected + MIN * 2 - Duration::from_nanos(1));
     assert!(n.is_leader(), "stepped down before the period ended");
     let _ = n.step(Input::Tick, elected + MIN * 2);
-    assert!(!n.is_leader(), "contact from an earlier period kept the leader");
+    assert!(
+        !n.is_leader(),
+        "contact from an earlier period kept the leader"
+    );
 }
 
 #[test]
@@ -234,7 +249,10 @@ fn deposed_leader_stops_sending_heartbeats() {
     let mut fired = 0;
     while n.role() == Role::Follower {
         let (_, out) = fire(&mut n);
-        assert!(!has_heartbeat(&out), "a deposed leader sent leader traffic: {out:?}");
+        assert!(
+            !has_heartbeat(&out),
+            "a deposed leader sent leader traffic: {out:?}"
+        );
         fired += 1;
     }
     assert_eq!(fired, 1, "its next wake-up is its election timeout");

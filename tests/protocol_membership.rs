@@ -1,0 +1,346 @@
+//! Learners, `min_voters`/`max_voters` and run-time membership changes: one test
+//! per rule.
+
+mod common;
+
+use ballot::{CommandError, Election, Input, Instant, Membership, Output, Role};
+use common::*;
+
+fn with_learners(config: ballot::Config, id: u64, ids: &[u64], learners: &[u64]) -> Node {
+    Election::new(config, id, members(ids, learners), None, Instant::ZERO).unwrap()
+}
+
+fn rejected(error: CommandError<u64>) -> Vec<Output<u64>> {
+    vec![Output::Rejected(error)]
+}
+
+// ---- Learners and non-members ---------------------------------------------------------
+
+#[test]
+fn learner_never_campaigns() {
+    let mut n = with_learners(config(), 4, &[1, 2, 3], &[4]);
+    for _ in 0..50 {
+        let (_, out) = fire(&mut n);
+        assert_eq!(out, vec![]);
+    }
+    assert_eq!(n.role(), Role::Follower);
+    assert_eq!(n.stats().pre_votes_started + n.stats().elections_started, 0);
+}
+
+#[test]
+fn non_member_never_campaigns() {
+    let mut n = node(config(), 9, &[1, 2, 3]);
+    for _ in 0..50 {
+        let (_, out) = fire(&mut n);
+        assert_eq!(out, vec![]);
+    }
+}
+
+#[test]
+fn learner_grants_votes() {
+    // The learner-promotion race: the candidate may already count this node as a voter.
+    let mut n = with_learners(config(), 4, &[1, 2, 3], &[4]);
+    let out = n.step(recv(1, vote_request(1)), ms(1));
+    assert_eq!(
+        out,
+        vec![persist(1, Some(1)), send(1, vote_response(1, true))]
+    );
+    let out = n.step(recv(2, pre_vote_request(2)), ms(2));
+    assert_eq!(out, vec![send(2, pre_vote_response(2, true))]);
+}
+
+#[test]
+fn learner_follows_the_leader() {
+    let mut n = with_learners(config(), 4, &[1, 2, 3], &[4]);
+    let out = n.step(recv(1, heartbeat(1)), ms(1));
+    assert_eq!(
+        out,
+        vec![
+            persist(1, None),
+            send(1, heartbeat_response(1)),
+            leader_changed(Some(1), 1),
+        ]
+    );
+}
+
+#[test]
+fn non_campaigner_whose_leader_goes_quiet_forgets_it() {
+    let mut n = with_learners(config(), 4, &[1, 2, 3], &[4]);
+    let _ = n.step(recv(1, heartbeat(1)), ms(0));
+    let (_, out) = fire(&mut n);
+    assert_eq!(out, vec![leader_changed(None, 1)]);
+}
+
+// ---- min_voters / max_voters -------------------------------------------------------------
+
+#[test]
+fn min_voters_blocks_campaigning() {
+    let mut n = node(config().with_min_voters(4), 1, &[1, 2, 3]);
+    for _ in 0..20 {
+        let (_, out) = fire(&mut n);
+        assert_eq!(out, vec![]);
+    }
+    assert_eq!(n.role(), Role::Follower);
+}
+
+#[test]
+fn node_campaigns_once_voters_reach_min_voters() {
+    let mut n = node(config().with_min_voters(4), 1, &[1, 2, 3]);
+    let _ = fire(&mut n);
+    assert_eq!(n.step(Input::AddVoter(4), ms(400)), vec![]);
+    let (_, out) = fire(&mut n);
+    assert_eq!(
+        out,
+        vec![
+            broadcast(pre_vote_request(1)),
+            role_changed(Role::PreCandidate, 0),
+        ]
+    );
+}
+
+#[test]
+fn adding_a_voter_past_max_voters_is_rejected() {
+    let mut n = with_learners(config().with_max_voters(3), 1, &[1, 2, 3], &[4]);
+    let before = snapshot(&n);
+    let error = CommandError::TooManyVoters {
+        node: 5,
+        max_voters: 3,
+    };
+    assert_eq!(n.step(Input::AddVoter(5), ms(1)), rejected(error));
+    // Promoting a learner is adding a voter too.
+    let error = CommandError::TooManyVoters {
+        node: 4,
+        max_voters: 3,
+    };
+    assert_eq!(n.step(Input::AddVoter(4), ms(1)), rejected(error));
+    assert_eq!(snapshot(&n), before);
+    assert_eq!(n.stats().commands_rejected, 2);
+    assert!(error.to_string().contains("max_voters (3)"), "{error}");
+}
+
+#[test]
+fn set_membership_larger_than_max_voters_is_rejected() {
+    let mut n = node(config().with_max_voters(3), 1, &[1, 2, 3]);
+    let before = snapshot(&n);
+    let out = n.step(Input::SetMembership(voters(&[1, 2, 3, 4])), ms(1));
+    assert_eq!(
+        out,
+        rejected(CommandError::MembershipTooLarge {
+            voters: 4,
+            max_voters: 3
+        })
+    );
+    assert_eq!(snapshot(&n), before);
+}
+
+// ---- Membership commands ------------------------------------------------------------------
+
+#[test]
+fn add_voter_adds_or_promotes() {
+    let mut n = with_learners(config(), 1, &[1, 2, 3], &[4]);
+    assert_eq!(n.step(Input::AddVoter(4), ms(1)), vec![]);
+    assert_eq!(n.step(Input::AddVoter(5), ms(1)), vec![]);
+    assert_eq!(n.membership(), &voters(&[1, 2, 3, 4, 5]));
+}
+
+#[test]
+fn add_voter_for_an_existing_voter_is_rejected() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    let out = n.step(Input::AddVoter(2), ms(1));
+    assert_eq!(out, rejected(CommandError::AlreadyVoter(2)));
+}
+
+#[test]
+fn add_learner_adds_or_demotes() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    assert_eq!(n.step(Input::AddLearner(3), ms(1)), vec![]);
+    assert_eq!(n.step(Input::AddLearner(7), ms(1)), vec![]);
+    assert_eq!(n.membership(), &members(&[1, 2], &[3, 7]));
+}
+
+#[test]
+fn add_learner_for_an_existing_learner_is_rejected() {
+    let mut n = with_learners(config(), 1, &[1, 2, 3], &[4]);
+    let out = n.step(Input::AddLearner(4), ms(1));
+    assert_eq!(out, rejected(CommandError::AlreadyLearner(4)));
+}
+
+#[test]
+fn remove_node_removes_voters_and_learners() {
+    let mut n = with_learners(config(), 1, &[1, 2, 3], &[4]);
+    assert_eq!(n.step(Input::RemoveNode(4), ms(1)), vec![]);
+    assert_eq!(n.step(Input::RemoveNode(3), ms(1)), vec![]);
+    assert_eq!(n.membership(), &voters(&[1, 2]));
+}
+
+#[test]
+fn remove_node_for_a_non_member_is_rejected() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    let out = n.step(Input::RemoveNode(9), ms(1));
+    assert_eq!(out, rejected(CommandError::NotAMember(9)));
+    assert!(
+        CommandError::NotAMember(9u64)
+            .to_string()
+            .contains("9 is not a member")
+    );
+}
+
+#[test]
+fn set_membership_replaces_the_membership() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    let next = Membership::with_learners([1u64, 2, 5], [3]).unwrap();
+    assert_eq!(n.step(Input::SetMembership(next.clone()), ms(1)), vec![]);
+    assert_eq!(n.membership(), &next);
+}
+
+// ---- Consequences of a change -----------------------------------------------------------
+
+#[test]
+fn removing_self_stops_campaigning() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    let (now, _) = fire(&mut n);
+    assert_eq!(n.role(), Role::PreCandidate);
+    let out = n.step(Input::RemoveNode(1), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 0)]);
+    for _ in 0..10 {
+        let (_, out) = fire(&mut n);
+        assert_eq!(out, vec![]);
+    }
+}
+
+#[test]
+fn removing_self_stops_a_candidate() {
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3]);
+    let out = n.step(Input::RemoveNode(1), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 1)]);
+    // Late grants no longer elect it.
+    assert_eq!(n.step(recv(2, vote_response(1, true)), now), vec![]);
+    assert!(!n.is_leader());
+}
+
+#[test]
+fn demoting_self_to_learner_stops_campaigning() {
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3]);
+    let out = n.step(Input::AddLearner(1), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 1)]);
+}
+
+#[test]
+fn falling_below_min_voters_stops_a_campaign() {
+    let (mut n, now) = candidate(no_pre_vote().with_min_voters(3), &[1, 2, 3]);
+    let out = n.step(Input::RemoveNode(3), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 1)]);
+}
+
+#[test]
+fn removed_leader_steps_down() {
+    let (mut n, now) = leader(config(), &[1, 2, 3]);
+    let out = n.step(Input::RemoveNode(1), now);
+    assert_eq!(
+        out,
+        vec![role_changed(Role::Follower, 1), leader_changed(None, 1)]
+    );
+    let (_, out) = fire(&mut n);
+    assert_eq!(out, vec![], "a removed leader kept leading or campaigned");
+}
+
+#[test]
+fn demoted_leader_steps_down() {
+    let (mut n, now) = leader(config(), &[1, 2, 3]);
+    let out = n.step(Input::AddLearner(1), now);
+    assert_eq!(
+        out,
+        vec![role_changed(Role::Follower, 1), leader_changed(None, 1)]
+    );
+}
+
+#[test]
+fn leader_stays_when_another_voter_is_removed() {
+    let (mut n, now) = leader(config(), &[1, 2, 3]);
+    assert_eq!(n.step(Input::RemoveNode(3), now), vec![]);
+    assert!(n.is_leader());
+}
+
+#[test]
+fn removing_the_known_leader_forgets_it_and_its_stickiness() {
+    let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
+    let out = n.step(Input::RemoveNode(1), ms(10));
+    assert_eq!(out, vec![leader_changed(None, 1)]);
+    let out = n.step(recv(3, pre_vote_request(2)), ms(20));
+    assert_eq!(out, vec![send(3, pre_vote_response(2, true))]);
+}
+
+#[test]
+fn membership_change_can_complete_a_running_campaign() {
+    // Candidate of 5 with 2 votes (its own and 2's): removing two silent voters, one at
+    // a time, makes those 2 votes a majority of 3.
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4, 5]);
+    let _ = n.step(recv(2, vote_response(1, true)), now);
+    assert_eq!(n.step(Input::RemoveNode(5), now), vec![]);
+    assert_eq!(n.role(), Role::Candidate);
+    let out = n.step(Input::RemoveNode(4), now);
+    assert_eq!(
+        out,
+        vec![
+            broadcast(heartbeat(1)),
+            role_changed(Role::Leader, 1),
+            leader_changed(Some(1), 1),
+        ]
+    );
+}
+
+#[test]
+fn membership_change_can_complete_a_pre_vote_round() {
+    // Pre-candidate of 4 with 2 pre-votes: removing a silent voter makes them 2 of 3,
+    // and the real campaign starts in the same step, Persist first.
+    let mut n = node(config(), 1, &[1, 2, 3, 4]);
+    let (now, _) = fire(&mut n);
+    let _ = n.step(recv(2, pre_vote_response(1, true)), now);
+    assert_eq!(n.role(), Role::PreCandidate);
+    let out = n.step(Input::RemoveNode(4), now);
+    assert_eq!(
+        out,
+        vec![
+            persist(1, Some(1)),
+            broadcast(vote_request(1)),
+            role_changed(Role::Candidate, 1),
+        ]
+    );
+}
+
+#[test]
+fn membership_change_can_lose_a_running_campaign() {
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4]);
+    let _ = n.step(recv(2, vote_response(1, false)), now);
+    let _ = n.step(recv(3, vote_response(1, false)), now);
+    assert_eq!(
+        n.role(),
+        Role::Candidate,
+        "2 of 4 is not a quorum of rejections"
+    );
+    let out = n.step(Input::RemoveNode(4), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 1)]);
+}
+
+#[test]
+fn removed_voters_answer_no_longer_counts() {
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4, 5]);
+    let _ = n.step(recv(5, vote_response(1, true)), now);
+    let _ = n.step(Input::RemoveNode(5), now);
+    let _ = n.step(recv(2, vote_response(1, true)), now);
+    assert_eq!(n.role(), Role::Candidate, "2 of 4 voters is not a majority");
+    let _ = n.step(recv(3, vote_response(1, true)), now);
+    assert!(n.is_leader());
+}
+
+#[test]
+fn promoted_learners_vote_counts_once_it_is_a_voter() {
+    let mut n = with_learners(no_pre_vote(), 1, &[1, 2, 3], &[4]);
+    let (now, _) = fire(&mut n);
+    let _ = n.step(recv(4, vote_response(1, true)), now);
+    assert_eq!(n.role(), Role::Candidate);
+    let _ = n.step(Input::AddVoter(4), now);
+    let _ = n.step(recv(4, vote_response(1, true)), now);
+    let _ = n.step(recv(2, vote_response(1, true)), now);
+    assert!(n.is_leader());
+}
