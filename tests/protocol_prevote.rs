@@ -289,7 +289,6 @@ fn lower_term_pre_vote_request_is_answered_with_our_term() {
 }
 
 #[test]
-#[ignore = "bug: a late pre-vote reply (echoing our term + 1) moves a follower to term + 1 (src/vote.rs on_pre_vote_response)"]
 fn late_pre_vote_reply_does_not_move_a_follower_to_the_next_term() {
     // Node 1 follows leader 2 in term 1, times out and asks for pre-votes for term 2.
     // Leader 2's heartbeat arrives first and makes it a follower again. Node 3, which
