@@ -94,7 +94,8 @@
 //!
 //! * `std` (default): nothing but `std`-only conveniences; the core is `#![no_std]`
 //!   with `alloc`, so it builds for embedded and wasm targets without it.
-//! * `sim`: the deterministic simulator (module `sim`).
+//! * `sim`: the deterministic simulator, [`sim`]: fault injection, safety
+//!   invariants checked after every event, liveness, one seed per run.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -124,6 +125,9 @@ mod time;
 mod timer;
 mod transition;
 mod vote;
+
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use config::Config;
 pub use election::Election;

@@ -1,0 +1,185 @@
+//! Random fault injection during the fault phase, and the liveness check after it.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::engine::Simulation;
+use super::event::EventKind;
+use super::invariants::ViolationKind;
+use super::options::{Delay, PartitionMode};
+use super::report::Report;
+
+/// Faults are never scheduled closer together than this, so a zero delay cannot
+/// stall the clock.
+const MIN_GAP: u64 = 1_000;
+
+impl Simulation {
+    /// The standard two-phase run: random faults (as the options say) for
+    /// [`SimOptions::fault_phase`](super::SimOptions::fault_phase), invariants
+    /// checked after every event; then [`Simulation::heal_and_check_liveness`] with
+    /// [`SimOptions::liveness_timeouts`](super::SimOptions::liveness_timeouts).
+    /// Returns the report.
+    pub fn run(&mut self) -> Report {
+        self.run_for(self.options.fault_phase);
+        self.heal_and_check_liveness(self.options.liveness_timeouts);
+        self.report()
+    }
+
+    /// Starts (or resumes) the random crashes and partitions configured in the
+    /// options. [`Simulation::new`] calls it when the options have any.
+    pub fn start_faults(&mut self) {
+        self.faults_on = true;
+        if let Some(p) = self.options.partitions {
+            if !self.partition_chain {
+                self.partition_chain = true;
+                self.schedule_fault(p.every, EventKind::PartitionFault);
+            }
+        }
+        if let Some(c) = self.options.crashes {
+            if !self.crash_chain {
+                self.crash_chain = true;
+                self.schedule_fault(c.every, EventKind::CrashFault);
+            }
+        }
+    }
+
+    /// Stops injecting random faults (pending scheduled restarts still happen).
+    pub fn stop_faults(&mut self) {
+        self.faults_on = false;
+    }
+
+    /// The liveness check: stops random faults, heals every link, stops message
+    /// loss, disarms mid-batch crashes and restarts every crashed node; then requires
+    /// a [stable leader](Simulation::stable_leader) within `timeouts` × the maximum
+    /// election timeout. On failure records a
+    /// [`ViolationKind::Liveness`] violation. Returns whether it succeeded.
+    pub fn heal_and_check_liveness(&mut self, timeouts: u32) -> bool {
+        self.stop_faults();
+        self.heal_all();
+        self.net.loss_ppm = 0;
+        let down: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].exists && !self.nodes[i].is_up())
+            .collect();
+        for slot in &mut self.nodes {
+            slot.crash_at_output = None;
+            slot.auto_restart = false;
+        }
+        for idx in down {
+            self.restart_node(idx);
+        }
+        let bound = self
+            .options
+            .config
+            .election_timeout_max
+            .saturating_mul(timeouts);
+        let start = self.now;
+        self.note(format_args!("healed; liveness bound {bound:?}"));
+        let ok = self.run_until(|s| s.stable_leader().is_some(), bound);
+        if ok {
+            self.liveness = Some(Duration::from_nanos(self.now - start));
+            let leader = self.stable_leader().unwrap_or_default();
+            self.note(format_args!("stable leader n{leader}"));
+        } else {
+            self.liveness = None;
+            self.checker
+                .record(self.now, None, ViolationKind::Liveness { bound });
+        }
+        self.flush_violations();
+        ok
+    }
+
+    fn schedule_fault(&mut self, every: Delay, kind: EventKind) {
+        let gap = every.draw(&mut self.rng).max(MIN_GAP);
+        self.queue.push(self.now.saturating_add(gap), kind);
+    }
+
+    pub(super) fn on_crash_fault(&mut self) {
+        let Some(c) = self.options.crashes.filter(|_| self.faults_on) else {
+            self.crash_chain = false;
+            return;
+        };
+        let live: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].is_up())
+            .collect();
+        if !live.is_empty() {
+            let idx = live[self.rng.below(live.len() as u64) as usize];
+            self.nodes[idx].auto_restart = true;
+            if self.rng.chance(c.mid_batch_ppm) {
+                let k = self.rng.below(4) as usize;
+                self.nodes[idx].crash_at_output = Some(k);
+                self.note(format_args!(
+                    "n{idx} will crash before output {k} of its next batch"
+                ));
+            } else {
+                self.crash_node(idx);
+            }
+        }
+        self.schedule_fault(c.every, EventKind::CrashFault);
+    }
+
+    pub(super) fn on_partition_fault(&mut self) {
+        let Some(p) = self.options.partitions.filter(|_| self.faults_on) else {
+            self.partition_chain = false;
+            return;
+        };
+        let ids: Vec<u64> = self.ids().collect();
+        let n = ids.len() as u64;
+        let mode = match p.mode {
+            PartitionMode::Mixed => match self.rng.below(3) {
+                0 => PartitionMode::Symmetric,
+                1 => PartitionMode::Directed,
+                _ => PartitionMode::Isolate,
+            },
+            m => m,
+        };
+        if n >= 2 {
+            match mode {
+                PartitionMode::Symmetric => {
+                    let mut shuffled = ids.clone();
+                    for i in (1..shuffled.len()).rev() {
+                        let j = self.rng.below(i as u64 + 1) as usize;
+                        shuffled.swap(i, j);
+                    }
+                    let k = self.rng.range(1, n) as usize;
+                    let (a, b) = shuffled.split_at(k);
+                    self.partition(&[a, b]);
+                }
+                PartitionMode::Directed => {
+                    let cuts = self.rng.range(1, n * (n - 1) / 2 + 1);
+                    for _ in 0..cuts {
+                        let from = ids[self.rng.below(n) as usize];
+                        let to = ids[self.rng.below(n) as usize];
+                        if from != to {
+                            self.cut(from, to);
+                        }
+                    }
+                }
+                _ => {
+                    let node = ids[self.rng.below(n) as usize];
+                    self.isolate(node);
+                }
+            }
+        }
+        let lasting = p.lasting.draw(&mut self.rng).max(MIN_GAP);
+        self.queue
+            .push(self.now.saturating_add(lasting), EventKind::PartitionHeal);
+    }
+
+    pub(super) fn on_partition_heal(&mut self) {
+        self.heal_all();
+        match self.options.partitions.filter(|_| self.faults_on) {
+            Some(p) => self.schedule_fault(p.every, EventKind::PartitionFault),
+            None => self.partition_chain = false,
+        }
+    }
+
+    /// The time from healing to a stable leader in the last liveness check.
+    pub fn liveness(&self) -> Option<Duration> {
+        self.liveness
+    }
+
+    /// The total simulated time so far without a leader in contact with a quorum.
+    pub fn unavailable(&self) -> Duration {
+        Duration::from_nanos(self.avail.unavailable(self.now).0)
+    }
+}

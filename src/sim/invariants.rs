@@ -1,0 +1,362 @@
+//! The safety checker, run after every event in O(1) amortized time (map look-ups
+//! happen only on elections, votes and role changes, never per heartbeat).
+//!
+//! | invariant | how it is checked |
+//! | --- | --- |
+//! | at most one leader per term, ever | a `term → leader` map, filled when a node becomes leader |
+//! | at most one granted vote per (node, term), across restarts | each node's vote ledger `(term, candidate)`, fed by every durable `Persist` with a vote and every granted `VoteResponse` that leaves; never reset by a crash |
+//! | a node's term never decreases, across restarts | after every step the term is compared with the node's last term; on restart with its highest **durable** term (a term adopted but lost in a crash before it was durable was never visible to anyone) |
+//! | vote grants and vote requests are durable before they leave | when a granted `VoteResponse` to `c` in term `t` leaves, the node's durable record must be `(t, Some(c))`; when a `VoteRequest` for `t` leaves, `(t, Some(self))` |
+//! | every leader held a majority of grants | granted `VoteResponse`s **delivered** to the candidate are collected per (term, candidate); when it becomes leader, the distinct voters of its membership among them, plus itself, must reach its quorum |
+//! | a node that is not leader sends no leader traffic | when a `Heartbeat` leaves, the sender must be leader of that term |
+//!
+//! Violations are recorded (the first 1,000 kept, all counted), never panics.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use super::network::MessageKind;
+use super::options::Nanos;
+use crate::{Election, HardState, Instant, Membership, Message, Role, Term};
+
+/// Which invariant was broken, with the evidence.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum ViolationKind {
+    /// Two nodes became leader of the same term.
+    TwoLeaders {
+        /// The term.
+        term: Term,
+        /// The first leader of that term.
+        first: u64,
+        /// The second one.
+        second: u64,
+    },
+    /// A node voted for two candidates in one term.
+    DoubleVote {
+        /// The term.
+        term: Term,
+        /// The first candidate it voted for.
+        first: u64,
+        /// The second one.
+        second: u64,
+    },
+    /// A node's term went down (within a run, or across a restart below its
+    /// highest durable term).
+    TermDecreased {
+        /// The earlier (higher) term.
+        from: Term,
+        /// The later (lower) term.
+        to: Term,
+    },
+    /// A vote grant or vote request left before the vote it carries was durable.
+    NotDurable {
+        /// The message that left.
+        message: MessageKind,
+        /// Its term.
+        term: Term,
+        /// What was durable at the time.
+        durable: Option<HardState<u64>>,
+    },
+    /// A node became leader without grants from a majority of its voters.
+    LeaderWithoutMajority {
+        /// The term it leads.
+        term: Term,
+        /// Distinct voters whose grants it had received (itself included).
+        votes: usize,
+        /// Votes it needed.
+        quorum: usize,
+    },
+    /// A node that is not the leader of the term sent a heartbeat.
+    HeartbeatFromNonLeader {
+        /// The heartbeat's term.
+        term: Term,
+        /// The sender's role.
+        role: Role,
+    },
+    /// After healing, no stable leader appeared within the bound.
+    Liveness {
+        /// The bound.
+        bound: Duration,
+    },
+}
+
+/// A broken invariant: when, where, what.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Violation {
+    /// Global simulated time.
+    pub at: Instant,
+    /// The node concerned, if one is.
+    pub node: Option<u64>,
+    /// What went wrong.
+    pub kind: ViolationKind,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.at)?;
+        if let Some(n) = self.node {
+            write!(f, "n{n}: ")?;
+        }
+        match self.kind {
+            ViolationKind::TwoLeaders {
+                term,
+                first,
+                second,
+            } => write!(f, "two leaders in term {term}: n{first} and n{second}"),
+            ViolationKind::DoubleVote {
+                term,
+                first,
+                second,
+            } => write!(f, "voted twice in term {term}: for n{first} and n{second}"),
+            ViolationKind::TermDecreased { from, to } => {
+                write!(f, "term decreased from {from} to {to}")
+            }
+            ViolationKind::NotDurable {
+                message,
+                term,
+                durable,
+            } => write!(
+                f,
+                "{message:?} for term {term} left before it was durable (durable: {durable:?})"
+            ),
+            ViolationKind::LeaderWithoutMajority {
+                term,
+                votes,
+                quorum,
+            } => write!(
+                f,
+                "became leader of term {term} with {votes} votes, quorum {quorum}"
+            ),
+            ViolationKind::HeartbeatFromNonLeader { term, role } => {
+                write!(f, "sent a heartbeat for term {term} as {role}")
+            }
+            ViolationKind::Liveness { bound } => write!(
+                f,
+                "no stable leader within {} after healing",
+                Nanos(u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX))
+            ),
+        }
+    }
+}
+
+const KEEP: usize = 1_000;
+
+/// The checker's state.
+#[derive(Debug, Default)]
+pub(crate) struct Checker {
+    /// term → its leader.
+    leaders: BTreeMap<u64, u64>,
+    /// (term, candidate) → voters whose grants were delivered to it (may repeat).
+    grants: BTreeMap<(u64, u64), Vec<u64>>,
+    pub(crate) violations: Vec<Violation>,
+    /// How many of `violations` went into the trace already.
+    pub(crate) traced: usize,
+    pub(crate) count: u64,
+    pub(crate) elections_won: u64,
+    pub(crate) max_term: u64,
+}
+
+impl Checker {
+    pub(crate) fn record(&mut self, at: u64, node: Option<u64>, kind: ViolationKind) -> Violation {
+        let v = Violation {
+            at: Instant::from_nanos(at),
+            node,
+            kind,
+        };
+        self.count += 1;
+        if self.violations.len() < KEEP {
+            self.violations.push(v);
+        }
+        v
+    }
+
+    /// After a step: the in-memory term never decreases.
+    pub(crate) fn check_term(
+        &mut self,
+        at: u64,
+        node: u64,
+        last: &mut u64,
+        term: u64,
+    ) -> Option<Violation> {
+        self.max_term = self.max_term.max(term);
+        if term < *last {
+            let v = self.record(
+                at,
+                Some(node),
+                ViolationKind::TermDecreased {
+                    from: Term(*last),
+                    to: Term(term),
+                },
+            );
+            *last = term;
+            return Some(v);
+        }
+        *last = term;
+        None
+    }
+
+    /// A node voted for `candidate` in `term` (durably, or by sending the grant).
+    pub(crate) fn on_vote(
+        &mut self,
+        at: u64,
+        node: u64,
+        ledger: &mut Vec<(u64, u64)>,
+        term: u64,
+        candidate: u64,
+    ) -> Option<Violation> {
+        let first = match ledger.last() {
+            Some(&(t, c)) if t == term => c,
+            Some(&(t, _)) if t > term => match ledger.binary_search_by_key(&term, |e| e.0) {
+                Ok(i) => ledger[i].1,
+                Err(i) => {
+                    ledger.insert(i, (term, candidate));
+                    return None;
+                }
+            },
+            _ => {
+                ledger.push((term, candidate));
+                return None;
+            }
+        };
+        (first != candidate).then(|| {
+            self.record(
+                at,
+                Some(node),
+                ViolationKind::DoubleVote {
+                    term: Term(term),
+                    first,
+                    second: candidate,
+                },
+            )
+        })
+    }
+
+    /// A granted (real) vote from `voter` reached `candidate`.
+    pub(crate) fn on_grant_delivered(&mut self, term: u64, candidate: u64, voter: u64) {
+        self.grants
+            .entry((term, candidate))
+            .or_default()
+            .push(voter);
+    }
+
+    /// `node` just became leader of `term`.
+    pub(crate) fn on_leader(
+        &mut self,
+        at: u64,
+        node: u64,
+        term: u64,
+        membership: &Membership<u64>,
+    ) {
+        self.elections_won += 1;
+        match self.leaders.get(&term) {
+            Some(&first) if first != node => {
+                self.record(
+                    at,
+                    Some(node),
+                    ViolationKind::TwoLeaders {
+                        term: Term(term),
+                        first,
+                        second: node,
+                    },
+                );
+            }
+            Some(_) => {}
+            None => {
+                self.leaders.insert(term, node);
+            }
+        }
+        let mut voters = self.grants.remove(&(term, node)).unwrap_or_default();
+        voters.push(node);
+        voters.sort_unstable();
+        voters.dedup();
+        let votes = voters.iter().filter(|&&v| membership.is_voter(v)).count();
+        let quorum = membership.quorum();
+        if votes < quorum {
+            self.record(
+                at,
+                Some(node),
+                ViolationKind::LeaderWithoutMajority {
+                    term: Term(term),
+                    votes,
+                    quorum,
+                },
+            );
+        }
+    }
+
+    /// A message leaves `node` (`to` is `None` for a broadcast). Checks durability
+    /// of votes and that only leaders send heartbeats; records granted votes.
+    pub(crate) fn on_send(
+        &mut self,
+        at: u64,
+        election: &Election<u64>,
+        durable: Option<HardState<u64>>,
+        ledger: &mut Vec<(u64, u64)>,
+        to: Option<u64>,
+        message: &Message,
+    ) {
+        let node = election.id();
+        match *message {
+            Message::VoteResponse {
+                term,
+                pre_vote: false,
+                granted: true,
+            } => {
+                let Some(to) = to else { return };
+                let expect = HardState {
+                    term,
+                    voted_for: Some(to),
+                };
+                if durable != Some(expect) {
+                    self.record(
+                        at,
+                        Some(node),
+                        ViolationKind::NotDurable {
+                            message: MessageKind::VoteResponse,
+                            term,
+                            durable,
+                        },
+                    );
+                }
+                self.on_vote(at, node, ledger, term.get(), to);
+            }
+            Message::VoteRequest {
+                term,
+                pre_vote: false,
+                ..
+            } => {
+                let expect = HardState {
+                    term,
+                    voted_for: Some(node),
+                };
+                if durable != Some(expect) {
+                    self.record(
+                        at,
+                        Some(node),
+                        ViolationKind::NotDurable {
+                            message: MessageKind::VoteRequest,
+                            term,
+                            durable,
+                        },
+                    );
+                }
+            }
+            Message::Heartbeat { term }
+                if election.role() != Role::Leader || election.term() != term =>
+            {
+                self.record(
+                    at,
+                    Some(node),
+                    ViolationKind::HeartbeatFromNonLeader {
+                        term,
+                        role: election.role(),
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+}

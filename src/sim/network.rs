@@ -1,0 +1,183 @@
+//! The network model: which directed links are up, and what happens to a message
+//! on its way (loss, duplication, delay).
+//!
+//! A directed link `from → to` is up unless `from` or `to` is isolated, the two are
+//! in different partition groups, or the link is cut. The three layers are
+//! independent: [`Simulation::heal_link`](super::Simulation::heal_link) only undoes
+//! a [`cut`](super::Simulation::cut), and
+//! [`heal_all`](super::Simulation::heal_all) clears everything. A message is dropped
+//! if its link is down when it is sent **or** when it would arrive (in-flight
+//! packets die with the link).
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+use super::options::Delay;
+use crate::Message;
+
+/// Which kind of message: the index of the per-kind counters in [`NetStats`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum MessageKind {
+    /// [`Message::VoteRequest`] with `pre_vote: true`.
+    PreVoteRequest = 0,
+    /// [`Message::VoteResponse`] with `pre_vote: true`.
+    PreVoteResponse = 1,
+    /// [`Message::VoteRequest`] with `pre_vote: false`.
+    VoteRequest = 2,
+    /// [`Message::VoteResponse`] with `pre_vote: false`.
+    VoteResponse = 3,
+    /// [`Message::Heartbeat`].
+    Heartbeat = 4,
+    /// [`Message::HeartbeatResponse`].
+    HeartbeatResponse = 5,
+}
+
+impl MessageKind {
+    /// Every kind, in counter order.
+    pub const ALL: [MessageKind; 6] = [
+        MessageKind::PreVoteRequest,
+        MessageKind::PreVoteResponse,
+        MessageKind::VoteRequest,
+        MessageKind::VoteResponse,
+        MessageKind::Heartbeat,
+        MessageKind::HeartbeatResponse,
+    ];
+
+    /// The kind of `message`.
+    pub const fn of(message: &Message) -> MessageKind {
+        match *message {
+            Message::VoteRequest { pre_vote: true, .. } => MessageKind::PreVoteRequest,
+            Message::VoteRequest { .. } => MessageKind::VoteRequest,
+            Message::VoteResponse { pre_vote: true, .. } => MessageKind::PreVoteResponse,
+            Message::VoteResponse { .. } => MessageKind::VoteResponse,
+            Message::Heartbeat { .. } => MessageKind::Heartbeat,
+            Message::HeartbeatResponse { .. } => MessageKind::HeartbeatResponse,
+        }
+    }
+}
+
+/// Message counters for the whole run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[non_exhaustive]
+pub struct NetStats {
+    /// Messages handed to the network (a broadcast counts once per recipient).
+    pub sent: u64,
+    /// Messages delivered to a live node (duplicates included).
+    pub delivered: u64,
+    /// Extra copies created by duplication.
+    pub duplicated: u64,
+    /// Messages lost at random.
+    pub dropped_loss: u64,
+    /// Messages dropped because their link was down (partition, cut, isolation).
+    pub dropped_link: u64,
+    /// Messages that arrived at a crashed or non-existent node.
+    pub dropped_down: u64,
+    /// Deliveries per [`MessageKind`] (indexed by `kind as usize`).
+    pub delivered_by_kind: [u64; 6],
+}
+
+impl NetStats {
+    /// Deliveries of one kind of message.
+    pub fn delivered(&self, kind: MessageKind) -> u64 {
+        self.delivered_by_kind[kind as usize]
+    }
+}
+
+/// Link state and message fate parameters.
+#[derive(Debug)]
+pub(crate) struct Network {
+    /// Partition group per node id (absent = group 0).
+    groups: Vec<u32>,
+    /// Isolated nodes, by id (absent = not isolated).
+    isolated: Vec<bool>,
+    /// Cut directed links `(from, to)`.
+    cuts: BTreeSet<(u64, u64)>,
+    /// Whether any of the three layers is not healed (the fast path skips them all).
+    faulty: bool,
+    pub(crate) delay: Delay,
+    pub(crate) loss_ppm: u32,
+    pub(crate) duplicate_ppm: u32,
+    pub(crate) stats: NetStats,
+}
+
+impl Network {
+    pub(crate) fn new(delay: Delay, loss_ppm: u32, duplicate_ppm: u32) -> Self {
+        Network {
+            groups: Vec::new(),
+            isolated: Vec::new(),
+            cuts: BTreeSet::new(),
+            faulty: false,
+            delay,
+            loss_ppm,
+            duplicate_ppm,
+            stats: NetStats::default(),
+        }
+    }
+
+    /// Whether the directed link `from → to` is up.
+    #[inline]
+    pub(crate) fn link_up(&self, from: u64, to: u64) -> bool {
+        if !self.faulty {
+            return true;
+        }
+        let group = |id: u64| self.groups.get(id as usize).copied().unwrap_or(0);
+        let isolated = |id: u64| self.isolated.get(id as usize).copied().unwrap_or(false);
+        !isolated(from)
+            && !isolated(to)
+            && group(from) == group(to)
+            && !self.cuts.contains(&(from, to))
+    }
+
+    /// Whether every link is up.
+    pub(crate) fn is_healed(&self) -> bool {
+        !self.faulty
+    }
+
+    pub(crate) fn cut(&mut self, from: u64, to: u64) {
+        self.cuts.insert((from, to));
+        self.faulty = true;
+    }
+
+    pub(crate) fn heal_link(&mut self, from: u64, to: u64) {
+        self.cuts.remove(&(from, to));
+        self.refresh();
+    }
+
+    /// Puts each listed group in its own partition; unlisted nodes stay together in
+    /// the remaining group (group 0).
+    pub(crate) fn partition(&mut self, groups: &[&[u64]]) {
+        self.groups.iter_mut().for_each(|g| *g = 0);
+        for (i, members) in groups.iter().enumerate() {
+            for &id in *members {
+                let at = id as usize;
+                if self.groups.len() <= at {
+                    self.groups.resize(at + 1, 0);
+                }
+                self.groups[at] = i as u32 + 1;
+            }
+        }
+        self.refresh();
+    }
+
+    pub(crate) fn isolate(&mut self, id: u64, on: bool) {
+        let at = id as usize;
+        if self.isolated.len() <= at {
+            self.isolated.resize(at + 1, false);
+        }
+        self.isolated[at] = on;
+        self.refresh();
+    }
+
+    pub(crate) fn heal_all(&mut self) {
+        self.groups.clear();
+        self.isolated.clear();
+        self.cuts.clear();
+        self.faulty = false;
+    }
+
+    fn refresh(&mut self) {
+        self.faulty = !self.cuts.is_empty()
+            || self.isolated.iter().any(|&i| i)
+            || self.groups.iter().any(|&g| g != 0);
+    }
+}
