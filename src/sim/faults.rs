@@ -145,14 +145,18 @@ impl Simulation {
                     self.partition(&[a, b]);
                 }
                 PartitionMode::Directed => {
-                    let cuts = self.rng.range(1, n * (n - 1) / 2 + 1);
-                    for _ in 0..cuts {
+                    let count = self.rng.range(1, n * (n - 1) / 2 + 1);
+                    let mut cuts = Vec::new();
+                    for _ in 0..count {
                         let from = ids[self.rng.below(n) as usize];
                         let to = ids[self.rng.below(n) as usize];
                         if from != to {
-                            self.cut(from, to);
+                            self.tracer.mix(from ^ to.rotate_left(32));
+                            self.net.cut(from, to);
+                            cuts.push((from, to));
                         }
                     }
+                    self.note(format_args!("cut directed links {cuts:?}"));
                 }
                 _ => {
                     let node = ids[self.rng.below(n) as usize];

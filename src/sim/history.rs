@@ -91,3 +91,29 @@ impl fmt::Display for HistoryEntry {
         }
     }
 }
+
+/// What changed between two states, for the trace: `-> leader`, `term 3 -> 4`,
+/// `leader n2`.
+pub(crate) struct Delta(pub(crate) NodeState, pub(crate) NodeState);
+
+impl fmt::Display for Delta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Delta(before, after) = self;
+        let mut sep = "";
+        if before.role != after.role {
+            write!(f, "-> {}", after.role)?;
+            sep = ", ";
+        }
+        if before.term != after.term {
+            write!(f, "{sep}term {} -> {}", before.term.get(), after.term.get())?;
+            sep = ", ";
+        }
+        if before.leader != after.leader {
+            match after.leader {
+                Some(l) => write!(f, "{sep}leader n{l}"),
+                None => write!(f, "{sep}no leader"),
+            }?;
+        }
+        Ok(())
+    }
+}

@@ -226,6 +226,10 @@ impl Simulation {
     /// Makes `node` a voter: starts it if it does not exist yet (with the current
     /// membership plus itself as a voter), updates [`Simulation::membership`] and
     /// sends [`Input::AddVoter`] to every other live node.
+    ///
+    /// # Panics
+    ///
+    /// If `node` is above [`MAX_NODE_ID`](super::MAX_NODE_ID) (nodes are stored by id).
     pub fn add_voter(&mut self, node: u64) {
         self.tracer.mix(0xc8 ^ node);
         let max = self.options.config.max_voters;
@@ -237,6 +241,10 @@ impl Simulation {
 
     /// Makes `node` a learner (demoting it if it is a voter), starting it if it does
     /// not exist yet, like [`Simulation::add_voter`].
+    ///
+    /// # Panics
+    ///
+    /// If `node` is above [`MAX_NODE_ID`](super::MAX_NODE_ID).
     pub fn add_learner(&mut self, node: u64) {
         self.tracer.mix(0xc9 ^ node);
         self.membership.insert_learner(node);
