@@ -120,6 +120,27 @@ fn a_crash_between_the_persist_and_the_requests_keeps_the_vote_but_sends_nothing
     sim.report().assert_ok();
 }
 
+#[test]
+fn a_vote_whose_write_is_lost_was_never_cast() {
+    // A cold cluster: node 1 campaigns at once; 2 and 3 crash the moment they issue
+    // the Persist of their grant, so no grant ever leaves.
+    let mut sim = SimOptions::new(3).nodes(3).config(no_pre_vote()).build();
+    sim.crash_during_next_write(2);
+    sim.crash_during_next_write(3);
+    let _ = sim.command(1, Input::Campaign);
+    sim.run_for(20 * MS);
+    assert!(!sim.is_up(2) && !sim.is_up(3));
+    assert_eq!((sim.durable(2), sim.durable(3)), (None, None));
+    assert_eq!(sim.net_stats().delivered(MessageKind::VoteResponse), 0);
+    assert_ne!(sim.role(1), Some(ballot::Role::Leader));
+    sim.restart(2);
+    sim.restart(3);
+    let node = sim.node(2).unwrap();
+    assert_eq!((node.term(), node.voted_for()), (Term(0), None));
+    assert!(sim.run_until(|s| s.stable_leader().is_some(), 5 * SEC));
+    sim.report().assert_ok();
+}
+
 /// Node 1 wins term 1 with node 2's vote; node 2 restarts; then node 3, which never
 /// heard of term 1, asks node 2 for its vote in term 1.
 fn double_vote_scenario(options: SimOptions) -> Simulation {

@@ -430,6 +430,9 @@ impl Simulation {
                             incarnation,
                         },
                     );
+                    if self.nodes[idx].crash_on_write {
+                        self.crash_node(idx); // the write is lost
+                    }
                     return;
                 }
                 Output::Send { to, message } => {

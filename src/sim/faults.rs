@@ -62,6 +62,7 @@ impl Simulation {
             .collect();
         for slot in &mut self.nodes {
             slot.crash_at_output = None;
+            slot.crash_on_write = false;
             slot.auto_restart = false;
         }
         for idx in down {
@@ -105,11 +106,19 @@ impl Simulation {
             let idx = live[self.rng.below(live.len() as u64) as usize];
             self.nodes[idx].auto_restart = true;
             if self.rng.chance(c.mid_batch_ppm) {
-                let k = self.rng.below(4) as usize;
-                self.nodes[idx].crash_at_output = Some(k);
-                self.note(format_args!(
-                    "n{idx} will crash before output {k} of its next batch"
-                ));
+                // Before output 0..=3 of the next batch, or while its write is pending.
+                match self.rng.below(5) as usize {
+                    4 => {
+                        self.nodes[idx].crash_on_write = true;
+                        self.note(format_args!("n{idx} will crash during its next write"));
+                    }
+                    k => {
+                        self.nodes[idx].crash_at_output = Some(k);
+                        self.note(format_args!(
+                            "n{idx} will crash before output {k} of its next batch"
+                        ));
+                    }
+                }
             } else {
                 self.crash_node(idx);
             }

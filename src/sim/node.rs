@@ -32,6 +32,8 @@ pub(crate) struct Slot {
     /// Crash just before carrying out this output position of the next non-empty
     /// batch (or right after it, if it is shorter).
     pub(crate) crash_at_output: Option<usize>,
+    /// Crash as soon as the next `Persist` is issued, before it is durable.
+    pub(crate) crash_on_write: bool,
     /// Restart automatically after the next crash (set by the fault injector).
     pub(crate) auto_restart: bool,
     /// The node's term after its last step (this incarnation).
@@ -60,6 +62,7 @@ impl Slot {
             wake_generation: 0,
             wake_at: None,
             crash_at_output: None,
+            crash_on_write: false,
             auto_restart: false,
             last_term: 0,
             max_durable_term: 0,
@@ -135,6 +138,7 @@ impl Simulation {
         slot.election = None;
         slot.disk.crash();
         slot.crash_at_output = None;
+        slot.crash_on_write = false;
         slot.incarnation = slot.incarnation.wrapping_add(1);
         slot.wake_generation = slot.wake_generation.wrapping_add(1);
         slot.wake_at = None;

@@ -120,8 +120,8 @@ pub struct CrashFaults {
     /// How long a crashed node stays down.
     pub down_for: Delay,
     /// Probability (parts per million) that a crash lands inside the node's next
-    /// non-empty output batch (between two of its outputs, possibly while a
-    /// `Persist` is not yet durable) instead of right away.
+    /// non-empty output batch instead of right away: before one of its first four
+    /// outputs, or while its `Persist` is not yet durable.
     pub mid_batch_ppm: u32,
 }
 

@@ -29,6 +29,8 @@ pub enum Action {
         /// The output position in its next non-empty batch before which it crashes.
         before_output: usize,
     },
+    /// [`Simulation::crash_during_next_write`].
+    CrashDuringNextWrite(u64),
     /// [`Simulation::restart`].
     Restart(u64),
     /// [`Simulation::cut`].
@@ -77,6 +79,7 @@ impl fmt::Debug for Action {
                 node,
                 before_output,
             } => write!(f, "CrashMidBatch({node}, {before_output})"),
+            Action::CrashDuringNextWrite(n) => write!(f, "CrashDuringNextWrite({n})"),
             Action::Restart(n) => write!(f, "Restart({n})"),
             Action::Cut { from, to } => write!(f, "Cut({from} -> {to})"),
             Action::HealLink { from, to } => write!(f, "HealLink({from} -> {to})"),
@@ -104,6 +107,7 @@ impl Simulation {
                 node,
                 before_output,
             } => self.crash_mid_batch(node, before_output),
+            Action::CrashDuringNextWrite(n) => self.crash_during_next_write(n),
             Action::Restart(n) => self.restart(n),
             Action::Cut { from, to } => self.cut(from, to),
             Action::HealLink { from, to } => self.heal_link(from, to),
@@ -154,14 +158,25 @@ impl Simulation {
     }
 
     /// Arms a crash inside `node`'s next non-empty output batch, just before it
-    /// carries out output number `before_output` (0-based; a `Persist` counts, and a
-    /// crash right after a `Persist` loses it if it is not yet durable). If the batch
-    /// is shorter, the node crashes right after it. If the node is already waiting
-    /// on a write, the position counts within that batch.
+    /// carries out output number `before_output` (0-based; a `Persist` counts as
+    /// carried out once it is durable, so `before_output: 1` after a `Persist` keeps
+    /// the write but sends nothing). If the batch is shorter, the node crashes right
+    /// after it. If the node is already waiting on a write, the position counts within
+    /// that batch. To lose a write in flight, see
+    /// [`Simulation::crash_during_next_write`].
     pub fn crash_mid_batch(&mut self, node: u64, before_output: usize) {
         self.tracer.mix(0xc1 ^ node ^ (before_output as u64) << 32);
         if let Some(idx) = self.live_index(node) {
             self.nodes[idx].crash_at_output = Some(before_output);
+        }
+    }
+
+    /// Arms a crash of `node` at the moment it next issues a `Persist`: the write
+    /// is lost (never durable) and so is everything after it in the batch.
+    pub fn crash_during_next_write(&mut self, node: u64) {
+        self.tracer.mix(0xcd ^ node);
+        if let Some(idx) = self.live_index(node) {
+            self.nodes[idx].crash_on_write = true;
         }
     }
 
