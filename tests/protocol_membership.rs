@@ -344,3 +344,47 @@ fn promoted_learners_vote_counts_once_it_is_a_voter() {
     let _ = n.step(recv(2, vote_response(1, true)), now);
     assert!(n.is_leader());
 }
+
+// ---- Safety of one-voter-at-a-time changes ----------------------------------------------
+
+#[test]
+#[ignore = "bug: the documented one-voter-at-a-time rule (src/membership.rs) allows two leaders in one term when two changes fall in the same term"]
+fn one_voter_at_a_time_changes_keep_one_leader_per_term() {
+    // `Membership`'s safety rule: change the voter set by at most one voter at a time,
+    // and apply each change on every node before the next. Followed exactly here, yet
+    // two nodes lead term 1, because both changes happen within term 1:
+    // {1,2,3} → {1,2,3,4} → {1,3,4}. Node 1 wins term 1 with {1,2} (a majority of
+    // the first set); node 3, which never heard of term 1, wins it with {3,4} (a
+    // majority of the last). The two majorities are disjoint.
+    let first = voters(&[1, 2, 3]);
+    let config = no_pre_vote();
+    let mut nodes: Vec<Node> = (1..=4)
+        .map(|id| Election::new(config, id, first.clone(), None, Instant::ZERO).unwrap())
+        .collect();
+    let now = ms(10);
+    // Node 1 campaigns; only node 2 hears it, and grants.
+    let _ = nodes[0].step(Input::Campaign, now);
+    let grant = nodes[1].step(recv(1, vote_request(1)), now);
+    assert!(grant.contains(&send(1, vote_response(1, true))));
+    let _ = nodes[0].step(recv(2, vote_response(1, true)), now);
+    assert!(nodes[0].is_leader());
+    // Two changes, one voter each, each applied on every node before the next.
+    for change in [Input::AddVoter(4), Input::RemoveNode(2)] {
+        for n in &mut nodes {
+            assert_eq!(n.step(change.clone(), now), vec![]);
+        }
+    }
+    assert_eq!(nodes[2].membership(), &voters(&[1, 3, 4]));
+    // Node 3, still in term 0, campaigns for term 1; node 4 (term 0, no leader) grants.
+    let _ = nodes[2].step(Input::Campaign, now);
+    assert_eq!(nodes[2].term(), t(1));
+    let grant = nodes[3].step(recv(3, vote_request(1)), now);
+    assert!(grant.contains(&send(3, vote_response(1, true))));
+    let _ = nodes[2].step(recv(4, vote_response(1, true)), now);
+    let leaders: Vec<u64> = nodes
+        .iter()
+        .filter(|n| n.is_leader() && n.term() == t(1))
+        .map(|n| n.id())
+        .collect();
+    assert!(leaders.len() <= 1, "two leaders in term 1: {leaders:?}");
+}
