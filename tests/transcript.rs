@@ -45,7 +45,7 @@
 //! `HeartbeatResp t2`.
 
 use ballot::{
-    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Role, Term,
+    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
@@ -568,16 +568,12 @@ fn show_hard(hard: Option<HardState<u64>>) -> String {
     }
 }
 
-fn show_role(role: Role) -> String {
-    role.to_string()
-}
-
 fn show_output(o: &Output<u64>) -> String {
     match o {
         Output::Persist(h) => format!("persist {}", show_hard(Some(*h))),
         Output::Send { to, message } => format!("send {to} {}", show_message(message)),
         Output::Broadcast { message } => format!("broadcast {}", show_message(message)),
-        Output::RoleChanged { role, term } => format!("role {} t{term}", show_role(*role)),
+        Output::RoleChanged { role, term } => format!("role {role} t{term}"),
         Output::LeaderChanged {
             leader: Some(l),
             term,
@@ -674,6 +670,7 @@ macro_rules! transcripts {
 
 transcripts!(
     campaign,
+    freshness,
     prevote,
     checkquorum,
     stickiness,
