@@ -162,8 +162,6 @@ pub(crate) struct Settings {
     min_voters: u32,
     max_voters: u32,
     pub(crate) seed: u64,
-    pub(crate) pre_vote: bool,
-    pub(crate) check_quorum: bool,
 }
 
 impl Settings {
@@ -176,19 +174,18 @@ impl Settings {
             min_voters: to_u32(config.min_voters),
             max_voters: to_u32(config.max_voters),
             seed: config.seed,
-            pre_vote: config.pre_vote,
-            check_quorum: config.check_quorum,
         }
     }
 
-    /// The configuration these settings were made from.
-    pub(crate) fn config(&self) -> Config {
+    /// The configuration these settings were made from, with the protocol switches
+    /// (stored beside the settings, where they pack into spare bytes).
+    pub(crate) fn config(&self, pre_vote: bool, check_quorum: bool) -> Config {
         Config {
             election_timeout_min: Duration::from_nanos(self.election_min),
             election_timeout_max: Duration::from_nanos(self.election_max),
             heartbeat_interval: Duration::from_nanos(self.heartbeat),
-            pre_vote: self.pre_vote,
-            check_quorum: self.check_quorum,
+            pre_vote,
+            check_quorum,
             min_voters: self.min_voters(),
             max_voters: self.max_voters(),
             seed: self.seed,

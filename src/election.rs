@@ -31,6 +31,10 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Election<I: NodeId = u64> {
     pub(crate) config: Settings,
+    /// `Config::pre_vote`.
+    pub(crate) pre_vote: bool,
+    /// `Config::check_quorum`.
+    pub(crate) check_quorum: bool,
     pub(crate) id: I,
     pub(crate) role: Role,
     pub(crate) term: Term,
@@ -44,9 +48,9 @@ pub struct Election<I: NodeId = u64> {
     /// Votes (candidate, pre-candidate) or contact (leader) in the current round.
     pub(crate) tally: Tally,
     pub(crate) timers: Timers,
-    /// The current randomized election timeout, as a fraction (`x / 2^32`) of the
+    /// The current randomized election timeout, as a fraction (`x / 2^16`) of the
     /// way from the minimum to the maximum.
-    pub(crate) timeout_fraction: u32,
+    pub(crate) timeout_fraction: u16,
     pub(crate) last_now: Instant,
     pub(crate) rng: TimeoutRng,
     pub(crate) stats: Counters,
@@ -89,6 +93,8 @@ impl<I: NodeId> Election<I> {
         let mut election = Election {
             rng: TimeoutRng::default(),
             config: Settings::new(&config),
+            pre_vote: config.pre_vote,
+            check_quorum: config.check_quorum,
             id,
             role: Role::Follower,
             term: hard.term,
@@ -245,7 +251,7 @@ impl<I: NodeId> Election<I> {
 
     /// The configuration.
     pub fn config(&self) -> Config {
-        self.config.config()
+        self.config.config(self.pre_vote, self.check_quorum)
     }
 
     /// Counters of what this node has done and dropped.

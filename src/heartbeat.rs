@@ -75,7 +75,7 @@ impl<I: NodeId> Election<I> {
 
     /// End of a CheckQuorum period: step down unless a quorum of voters was heard from.
     pub(crate) fn on_check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.config.check_quorum {
+        if self.role != Role::Leader || !self.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
             return;
         }

@@ -1,6 +1,6 @@
 //! Who votes and who only listens.
 
-use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::{MembershipError, NodeId};
@@ -30,8 +30,10 @@ use crate::{MembershipError, NodeId};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Membership<I> {
-    /// Voters (sorted), then learners (sorted): one allocation for both.
-    ids: Box<[I]>,
+    /// Voters (sorted), then learners (sorted): one allocation for both, shared
+    /// by every clone (nodes of one process built from one `Membership` share one
+    /// copy; a change makes a new one).
+    ids: Arc<[I]>,
     /// How many of `ids` are voters.
     voters: u32,
 }
@@ -40,7 +42,7 @@ impl<I> Default for Membership<I> {
     /// No members at all.
     fn default() -> Self {
         Membership {
-            ids: Box::default(),
+            ids: Arc::from([]),
             voters: 0,
         }
     }
@@ -70,7 +72,7 @@ impl<I: NodeId> Membership<I> {
         voters.truncate(count as usize);
         voters.extend(learners);
         Membership {
-            ids: voters.into_boxed_slice(),
+            ids: Arc::from(voters),
             voters: count,
         }
     }
@@ -159,9 +161,10 @@ impl<I: NodeId> Membership<I> {
         *self = Self::from_sorted(voters, learners);
     }
 
-    /// Heap bytes held.
+    /// Heap bytes of the shared member list (its two reference counts included),
+    /// counted in full even when other clones share it.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.ids.len() * core::mem::size_of::<I>()
+        2 * core::mem::size_of::<usize>() + self.ids.len() * core::mem::size_of::<I>()
     }
 }
 

@@ -58,7 +58,7 @@ impl<I: NodeId> Election<I> {
 
     /// Starts a PreVote round, or a real election when PreVote is off.
     pub(crate) fn start_election(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        if self.config.pre_vote {
+        if self.pre_vote {
             self.become_pre_candidate(now, out);
         } else {
             self.become_candidate(now, out);
@@ -130,7 +130,7 @@ impl<I: NodeId> Election<I> {
         self.timers.stop(Timer::Election);
         self.timers
             .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
-        if self.config.check_quorum {
+        if self.check_quorum {
             self.start_contact_round(now);
         }
         out.push(Output::Broadcast {
