@@ -34,6 +34,9 @@ impl<I: NodeId> Election<I> {
                         min_voters: self.config.min_voters(),
                     });
                 }
+                if self.term == crate::Term(u64::MAX) {
+                    return Err(CommandError::TermExhausted);
+                }
                 if self.role == Role::Follower && self.can_campaign() {
                     self.start_election(now, out);
                 }

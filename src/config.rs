@@ -37,6 +37,13 @@ pub struct Config {
     pub pre_vote: bool,
     /// A leader that has not heard from a quorum of voters within
     /// `election_timeout_min` steps down (thesis §6.2). Default on.
+    ///
+    /// Leader stickiness (a node that heard from its leader less than
+    /// `election_timeout_min` ago refuses pre-votes and higher-term votes) is on
+    /// either way, as in the thesis (§4.2.3). With CheckQuorum off, a leader that can
+    /// still *send* heartbeats but no longer *hears* a quorum keeps its followers
+    /// sticky, and a cluster split that way may not elect a new leader until the
+    /// links heal; keep CheckQuorum on unless you have a reason.
     pub check_quorum: bool,
     /// No node campaigns while the voter set is smaller than this (almost-raft's
     /// `min_node`). Default 1.

@@ -93,6 +93,9 @@ pub enum CommandError<I: NodeId> {
     /// `Campaign` on a node that is not a voter (a learner, or not a member).
     #[error("this node is not a voter, so it cannot campaign")]
     NotAVoter,
+    /// `Campaign` at term `u64::MAX`: there is no next term to campaign in.
+    #[error("cannot campaign: the term is u64::MAX and there is no next term")]
+    TermExhausted,
     /// `Campaign` while the voter set is below `min_voters`.
     #[error("cannot campaign: the cluster has {voters} voters and min_voters is {min_voters}")]
     NotEnoughVoters {

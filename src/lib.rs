@@ -93,7 +93,9 @@
 //! ## Features
 //!
 //! * `std` (default): nothing but `std`-only conveniences; the core is `#![no_std]`
-//!   with `alloc`, so it builds for embedded and wasm targets without it.
+//!   with `alloc`, so it builds for embedded and wasm targets without it. (A
+//!   [`Membership`] shares its member list through `alloc::sync::Arc`, so the target
+//!   needs pointer-sized atomics, as every tier-1 and most embedded targets have.)
 //! * `sim`: the deterministic simulator, [`sim`]: fault injection, safety
 //!   invariants checked after every event, liveness, one seed per run.
 #![no_std]

@@ -12,12 +12,30 @@ use crate::{MembershipError, NodeId};
 /// application owns membership (as in almost-raft) and changes it with
 /// [`Input`](crate::Input) commands on every node.
 ///
-/// **Safety rule for the caller:** change the voter set by at most one voter at a
-/// time, and apply a change on every node before starting the next one. Any two
-/// majorities of sets that differ by one voter overlap, so two leaders cannot be
-/// elected in one term; larger jumps (for example via
-/// [`Input::SetMembership`](crate::Input::SetMembership)) give up that guarantee while
-/// nodes disagree about the voter set.
+/// # Safety rule for the caller
+///
+/// One leader per term rests on every two majorities sharing a voter. `ballot` has
+/// no log to order membership changes, so the application must:
+///
+/// 1. **change the voter set by at most one voter at a time** — a majority of the
+///    old set and a majority of the new set always overlap; and
+/// 2. **let each change settle before the next**: wait until a majority of the *new*
+///    voter set follows the leader in its current term (their
+///    [`Output::LeaderChanged`](crate::Output::LeaderChanged) named it, or, simply,
+///    the leader passed a CheckQuorum period since the change). This is the rule
+///    Raft's own single-server changes need ("commit an entry of your term before
+///    the next change"). Without it, two changes inside one term can leave a node
+///    that missed that term free to win it again with a majority that shares no
+///    voter with the first winner's (`tests/protocol_membership.rs` shows both).
+///
+/// Add a new node as a learner first and promote it once it follows the leader:
+/// that settles the change as it is made. [`Input::SetMembership`](crate::Input::SetMembership)
+/// can make larger jumps; the guarantee is then yours to provide (no election may
+/// run while nodes disagree).
+///
+/// A node that is not in its own membership (not yet added, or removed) follows
+/// and votes but never campaigns; messages from nodes outside its membership are
+/// dropped, so give a joining node the current membership (itself as a learner).
 ///
 /// ```
 /// use ballot::Membership;

@@ -171,3 +171,20 @@ fn messages_from_self_are_dropped() {
     assert_eq!(snapshot(&n), before);
     assert_eq!(n.stats().dropped_unknown_sender, 6);
 }
+
+#[test]
+fn campaign_is_rejected_when_no_term_is_left() {
+    // A node at term u64::MAX has no next term: campaigning would vote twice in one term.
+    let mut n = restarted(no_pre_vote(), 1, &[1, 2, 3], hard(u64::MAX, Some(2)));
+    let out = n.step(Input::Campaign, ms(1));
+    assert_eq!(out, vec![Output::Rejected(CommandError::TermExhausted)]);
+    // Nor does its election timer start a campaign: no vote request, no new vote.
+    let deadline = n.next_deadline().unwrap();
+    let out = n.step(Input::Tick, deadline);
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::Persist(_) | Output::Broadcast { .. })),
+        "{out:?}"
+    );
+    assert_eq!(n.voted_for(), Some(2));
+}
