@@ -80,6 +80,7 @@ mod clock;
 mod engine;
 mod event;
 mod faults;
+pub mod fuzz;
 mod history;
 mod invariants;
 mod network;

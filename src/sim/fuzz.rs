@@ -1,0 +1,293 @@
+//! Entry points for fuzzers: each turns arbitrary bytes into a run and panics if a
+//! rule is broken.
+//!
+//! The cargo-fuzz targets in `fuzz/` are one-line calls into these functions, and
+//! `tests/fuzz_replay.rs` replays byte strings through the same code on stable, so a
+//! crash the fuzzer finds becomes a regression test by pasting its bytes.
+//!
+//! * [`single_node`]: one [`Election`] fed any input sequence — messages from
+//!   members, strangers and itself with any term, every command, time going
+//!   backwards or jumping to the end of time, restarts from the last `Persist`.
+//!   Checks the output contract after every step.
+//! * [`cluster`]: a small simulated cluster under a fault schedule decoded from the
+//!   bytes; checks the simulator's safety invariants, then liveness after healing.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::sim::SimOptions;
+use crate::{
+    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Role, Term,
+};
+
+/// Reads the fuzzer's bytes as a stream of small numbers; zeros when exhausted.
+struct Bytes<'a> {
+    data: &'a [u8],
+}
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        u64::from(self.byte()) % n.max(1)
+    }
+
+    fn u64(&mut self) -> u64 {
+        (0..8).fold(0, |acc, _| (acc << 8) | u64::from(self.byte()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// Runs one node through the input sequence `data` encodes and checks, after every
+/// step, the output contract:
+///
+/// * at most one `Persist`, first among the step's outputs, equal to the node's new
+///   hard state, and present whenever term or vote changed;
+/// * the term never decreases, across restarts; at most one vote per term;
+/// * a granted vote, a vote request and a heartbeat leave only for a term (and vote)
+///   already persisted;
+/// * heartbeats come only from a leader; the election timer is always armed.
+///
+/// # Panics
+///
+/// When a rule is broken (that is the point). Never for any other reason.
+pub fn single_node(data: &[u8]) {
+    let mut b = Bytes { data };
+    let flags = b.byte();
+    let voters = 1 + b.below(5);
+    let learners = b.below(3);
+    let config = Config::default()
+        .with_pre_vote(flags & 1 != 0)
+        .with_check_quorum(flags & 2 != 0)
+        .with_min_voters(1 + (u64::from(flags >> 2) % voters) as usize)
+        .with_seed(u64::from(flags));
+    let id = if flags & 0x80 != 0 { voters + 1 } else { 1 };
+    let membership = Membership::with_learners(1..=voters, voters + 1..=voters + learners)
+        .expect("distinct ids");
+    let mut now = Instant::from_millis(b.below(1000));
+    let persisted = (flags & 0x40 != 0).then(|| HardState {
+        term: Term(b.below(4)),
+        voted_for: Some(1 + b.below(voters + learners)),
+    });
+    let mut durable = persisted.unwrap_or_default();
+    let mut node =
+        Election::new(config, id, membership.clone(), persisted, now).expect("valid config");
+    let mut votes: BTreeMap<Term, u64> = BTreeMap::new();
+    if let Some(v) = durable.voted_for {
+        votes.insert(durable.term, v);
+    }
+    let mut out: Vec<Output<u64>> = Vec::new();
+    let peers = voters + learners + 2; // members, one stranger, and the node itself
+    while !b.is_empty() {
+        let input = match b.below(8) {
+            0 | 1 => {
+                now += Duration::from_millis(b.below(400));
+                Input::Tick
+            }
+            2 => {
+                now = node.next_deadline().unwrap_or(now).max(now);
+                Input::Tick
+            }
+            3 | 4 => {
+                let from = 1 + b.below(peers);
+                let term = match b.below(8) {
+                    0 => Term(u64::MAX),
+                    1 => Term(b.u64()),
+                    d => Term(node.term().get().saturating_add(d).saturating_sub(4)),
+                };
+                let message = match b.below(6) {
+                    0 | 1 => Message::VoteRequest {
+                        term,
+                        pre_vote: b.byte() & 1 != 0,
+                        freshness: Freshness::new(b.below(3), b.below(3)),
+                    },
+                    2 => Message::VoteResponse {
+                        term,
+                        pre_vote: b.byte() & 1 != 0,
+                        granted: b.byte() & 1 != 0,
+                    },
+                    3 | 4 => Message::Heartbeat { term },
+                    _ => Message::HeartbeatResponse { term },
+                };
+                Input::Receive { from, message }
+            }
+            5 => {
+                let who = 1 + b.below(peers);
+                match b.below(8) {
+                    0 => Input::Campaign,
+                    1 => Input::StepDown,
+                    2 => Input::AddVoter(who),
+                    3 => Input::AddLearner(who),
+                    4 => Input::RemoveNode(who),
+                    5 => Input::SetMembership(membership.clone()),
+                    _ => Input::SetFreshness(Freshness::new(b.below(3), b.below(3))),
+                }
+            }
+            6 => {
+                // Time goes backwards, or to the end of time.
+                now = if b.byte() & 1 == 0 {
+                    now - Duration::from_millis(b.below(500))
+                } else {
+                    Instant::MAX
+                };
+                Input::Tick
+            }
+            _ => {
+                // Crash and restart from the last durable state.
+                let resumed = node.membership().clone();
+                node =
+                    Election::new(config, id, resumed, Some(durable), now).expect("valid config");
+                continue;
+            }
+        };
+        let before = node.hard_state();
+        let was_tick = matches!(input, Input::Tick);
+        out.clear();
+        node.step_into(input, now, &mut out);
+        let after = node.hard_state();
+        check_step(&out, before, after, id, node.role());
+        assert!(
+            after.term >= before.term,
+            "term went back: {before:?} -> {after:?}"
+        );
+        if let Some(v) = after.voted_for {
+            let first = *votes.entry(after.term).or_insert(v);
+            assert_eq!(first, v, "two votes in {:?}", after.term);
+        }
+        durable = after;
+        if was_tick && now < Instant::from_nanos(u64::MAX / 2) {
+            let next = node.next_deadline().expect("a timer is always armed");
+            assert!(
+                next > now,
+                "a tick left a due timer behind: {next:?} <= {now:?}"
+            );
+        }
+    }
+}
+
+/// The output contract of one step.
+fn check_step(
+    out: &[Output<u64>],
+    before: HardState<u64>,
+    after: HardState<u64>,
+    id: u64,
+    role: Role,
+) {
+    let persists: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o, Output::Persist(_)))
+        .map(|(i, _)| i)
+        .collect();
+    if before != after {
+        assert_eq!(
+            persists,
+            [0],
+            "hard state changed without exactly one leading Persist: {out:?}"
+        );
+        assert_eq!(
+            out[0],
+            Output::Persist(after),
+            "Persist does not carry the new state"
+        );
+    } else {
+        assert!(persists.is_empty(), "Persist without a change: {out:?}");
+    }
+    for o in out {
+        match *o {
+            Output::Send {
+                to,
+                message:
+                    Message::VoteResponse {
+                        term,
+                        pre_vote: false,
+                        granted: true,
+                    },
+            } => {
+                assert_eq!(
+                    (after.term, after.voted_for),
+                    (term, Some(to)),
+                    "grant not persisted: {out:?}"
+                );
+            }
+            Output::Broadcast {
+                message:
+                    Message::VoteRequest {
+                        term,
+                        pre_vote: false,
+                        ..
+                    },
+            } => {
+                assert_eq!(
+                    (after.term, after.voted_for),
+                    (term, Some(id)),
+                    "request not persisted: {out:?}"
+                );
+            }
+            Output::Broadcast {
+                message: Message::Heartbeat { term },
+            } => {
+                assert_eq!(role, Role::Leader, "heartbeat from a non-leader: {out:?}");
+                assert_eq!(term, after.term, "heartbeat for another term: {out:?}");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs a 3–5 node simulation under the fault schedule `data` encodes (crashes,
+/// restarts, crashes between outputs, directed link cuts, isolation, heals,
+/// membership changes), then heals everything and demands a stable leader.
+///
+/// # Panics
+///
+/// With the simulator's report (seed, options, violations) when a safety invariant
+/// or liveness fails.
+pub fn cluster(data: &[u8]) {
+    let mut b = Bytes { data };
+    let seed = b.u64();
+    let nodes = 3 + b.below(3);
+    let flags = b.byte();
+    let config = Config::default()
+        .with_pre_vote(flags & 1 == 0)
+        .with_check_quorum(flags & 2 == 0);
+    let mut sim = SimOptions::new(seed)
+        .nodes(nodes as usize)
+        .config(config)
+        .build();
+    let mut steps = 0;
+    while !b.is_empty() && steps < 64 {
+        steps += 1;
+        let a = 1 + b.below(nodes);
+        let c = 1 + b.below(nodes);
+        match b.below(10) {
+            0 => sim.crash(a),
+            1 => sim.restart(a),
+            2 => sim.crash_mid_batch(a, b.below(4) as usize),
+            3 => sim.crash_during_next_write(a),
+            4 | 5 => sim.cut(a, c),
+            6 => sim.heal_link(a, c),
+            7 => sim.isolate(a),
+            8 => sim.heal_all(),
+            _ => {
+                let _ = sim.command(a, Input::Campaign);
+            }
+        }
+        sim.run_for(Duration::from_millis(b.below(200)));
+    }
+    let live = sim.heal_and_check_liveness(sim.options().liveness_timeouts);
+    let report = sim.report();
+    assert!(live && report.is_ok(), "{report}");
+}
