@@ -27,6 +27,9 @@
 //!   origin). After every step, read [`Election::next_deadline`] and call
 //!   `step(Input::Tick, t)` once `t` reaches it. Early ticks are harmless no-ops; a
 //!   `now` that goes backwards is clamped.
+//! * **Wire format:** optional. [`Message::encode`] / [`Message::decode`] give a
+//!   26-byte, versioned, allocation-free encoding whose decoder answers garbage
+//!   with a typed [`DecodeError`] (see [`wire`]); any other format works too.
 //! * **Robustness:** `step` never panics. Garbage from the network is dropped and
 //!   counted in [`Stats`]; a command that cannot be honoured yields an
 //!   [`Output::Rejected`] with a typed [`CommandError`].
@@ -127,6 +130,7 @@ mod time;
 mod timer;
 mod transition;
 mod vote;
+pub mod wire;
 
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -143,3 +147,4 @@ pub use role::Role;
 pub use stats::{Stats, Status};
 pub use term::{Freshness, HardState, Term};
 pub use time::Instant;
+pub use wire::{DecodeError, Encoded};

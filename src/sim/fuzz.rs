@@ -9,6 +9,7 @@
 //!   members, strangers and itself with any term, every command, time going
 //!   backwards or jumping to the end of time, restarts from the last `Persist`.
 //!   Checks the output contract after every step.
+//! * [`wire`]: [`Message::decode`] on any bytes; what decodes re-encodes exactly.
 //! * [`cluster`]: a small simulated cluster under a fault schedule decoded from the
 //!   bytes; checks the simulator's safety invariants, then liveness after healing.
 
@@ -244,6 +245,18 @@ fn check_step(
             }
             _ => {}
         }
+    }
+}
+
+/// Decodes `data` as a wire message; whatever decodes must re-encode to exactly
+/// the same bytes (the encoding is canonical).
+///
+/// # Panics
+///
+/// When a decoded message does not re-encode to `data`.
+pub fn wire(data: &[u8]) {
+    if let Ok(message) = Message::decode(data) {
+        assert_eq!(&*message.encode(), data, "{message:?} does not round-trip");
     }
 }
 
