@@ -79,6 +79,7 @@ mod availability;
 mod clock;
 mod engine;
 mod event;
+pub mod experiments;
 mod faults;
 pub mod fuzz;
 mod history;

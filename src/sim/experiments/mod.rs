@@ -1,0 +1,19 @@
+//! Reproductions of published measurements of Raft elections, runnable on your own
+//! settings.
+//!
+//! * [`figure16`]: the Raft paper's Figure 16 — time to replace a crashed leader
+//!   in a five-server cluster, per election-timeout range (`cargo run --release
+//!   --features sim --example figure16` prints ours next to the paper's).
+//! * [`split_vote`]: Ongaro's thesis §9.3 — how often the first term ends
+//!   without a leader when every timer starts together.
+//!
+//! Both build one [`Simulation`](super::Simulation) per trial, seeded from the
+//! experiment's seed and the trial number, so a result replays exactly. The
+//! statistics ([`Summary`], [`ks_distance`]) use integer quantiles, the same for
+//! our samples and the paper's.
+
+pub mod figure16;
+pub mod split_vote;
+mod summary;
+
+pub use summary::{Summary, ks_critical_squared, ks_distance, quantile};
