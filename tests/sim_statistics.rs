@@ -25,7 +25,10 @@ fn trials() -> usize {
 fn check(experiment: SplitVote, thesis: f64) {
     // The closed form gives the thesis' number.
     let model = experiment.predicted();
-    assert!((model - thesis).abs() < 0.0005, "model {model} vs thesis {thesis}");
+    assert!(
+        (model - thesis).abs() < 0.0005,
+        "model {model} vs thesis {thesis}"
+    );
 
     let n = trials();
     let outcome = experiment.run(n);
@@ -57,7 +60,10 @@ fn five_servers_two_down_split_the_first_vote_48_8_percent_of_the_time() {
 
 #[test]
 fn nine_servers_four_down_split_the_first_vote_41_percent_of_the_time() {
-    check(SplitVote::new(9, 4, 100_000).with_seed(9), 1.0 - 0.9f64.powi(5));
+    check(
+        SplitVote::new(9, 4, 100_000).with_seed(9),
+        1.0 - 0.9f64.powi(5),
+    );
 }
 
 #[test]
