@@ -1,10 +1,11 @@
-//! The event queue: a binary heap ordered by `(time, sequence number)`.
+//! The event queue, ordered by `(time, sequence number)`.
 //!
 //! The sequence number increases with every push, so events at the same time run
-//! in the order they were scheduled, and the order is total and deterministic.
+//! in the order they were scheduled, and the order is total and deterministic. The
+//! queue is a radix heap ([`Queue`]): the same order as a binary heap, without its
+//! cache misses on large queues.
 
-use alloc::collections::BinaryHeap;
-use core::cmp::Ordering;
+use alloc::vec::Vec;
 
 use crate::Message;
 
@@ -87,58 +88,192 @@ pub(crate) struct Event {
     pub(crate) kind: EventKind,
 }
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
+impl Event {
+    /// The event's place in the total order: `(at, seq)` as one 128-bit number.
+    #[inline]
+    fn key(&self) -> u128 {
+        u128::from(self.at) << 64 | u128::from(self.seq)
     }
 }
 
-impl Eq for Event {}
+/// Buckets of the radix queue: bucket 0 holds the key equal to the last one
+/// popped; bucket `b >= 1` holds keys whose highest bit differing from it is
+/// bit `b - 1`.
+const BUCKETS: usize = 129;
 
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Event {
-    /// Reversed, so the max-heap pops the earliest `(at, seq)` first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-
-/// The pending events.
-#[derive(Debug, Default)]
+/// The pending events, popped in increasing `(at, seq)` order.
+///
+/// A **radix heap** (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) over the 128-bit key
+/// `(at, seq)`. It relies on the queue being *monotone* — no event is ever scheduled
+/// before the last one popped, which holds because the simulation only schedules
+/// at or after its current time — and pops exactly the same sequence as a binary
+/// heap ordered by `(at, seq)` would (keys are unique, so the minimum is unique).
+///
+/// Why not a binary heap: a cold-start election of 10,001 nodes keeps hundreds of
+/// thousands of messages in flight, and every binary-heap pop then walks ~20 levels
+/// of a heap far larger than the CPU caches, one cache miss per level; that was
+/// over 80 % of the simulator's time. A radix heap appends events to a few vectors
+/// and moves each one a handful of times, sequentially, before it is popped.
+#[derive(Debug)]
 pub(crate) struct Queue {
-    heap: BinaryHeap<Event>,
+    buckets: [Vec<Event>; BUCKETS],
+    /// Bit `b - 1` is set when bucket `b >= 1` is non-empty.
+    occupied: u128,
+    /// The key of the last event popped (0 before the first). Only a pop moves it:
+    /// a peek must not, since the simulation may still schedule events before a
+    /// peeked one (but never before a popped one).
+    last: u128,
+    /// The smallest key queued, when known (set by a peek, kept by pushes, cleared
+    /// by pops), so that a pop after a peek does not scan its bucket twice.
+    min: Option<u128>,
+    len: usize,
     seq: u64,
 }
 
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            buckets: core::array::from_fn(|_| Vec::new()),
+            occupied: 0,
+            last: 0,
+            min: None,
+            len: 0,
+            seq: 0,
+        }
+    }
+}
+
+/// The bucket of `key` relative to the last popped key `last`.
+#[inline]
+fn bucket(key: u128, last: u128) -> usize {
+    (128 - (key ^ last).leading_zeros()) as usize
+}
+
 impl Queue {
-    /// Schedules `kind` at global time `at`.
+    /// Schedules `kind` at global time `at` (never before the last event popped:
+    /// an earlier `at` is raised to it, which the simulation never needs).
     #[inline]
     pub(crate) fn push(&mut self, at: u64, kind: EventKind) {
         self.seq += 1;
-        self.heap.push(Event {
-            at,
+        let last_at = (self.last >> 64) as u64;
+        debug_assert!(at >= last_at, "event scheduled in the past");
+        let event = Event {
+            at: at.max(last_at),
             seq: self.seq,
             kind,
-        });
+        };
+        let key = event.key();
+        if let Some(min) = self.min.as_mut() {
+            *min = (*min).min(key);
+        }
+        let b = bucket(key, self.last);
+        self.buckets[b].push(event);
+        if b > 0 {
+            self.occupied |= 1 << (b - 1);
+        }
+        self.len += 1;
+    }
+
+    /// The smallest key queued, without moving anything.
+    fn min_key(&mut self) -> Option<u128> {
+        if let Some(e) = self.buckets[0].last() {
+            return Some(e.key());
+        }
+        if self.min.is_none() && self.occupied != 0 {
+            let b = self.occupied.trailing_zeros() as usize + 1;
+            self.min = self.buckets[b].iter().map(Event::key).min();
+        }
+        self.min
     }
 
     /// The time of the earliest event.
-    pub(crate) fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| e.at)
+    pub(crate) fn peek_time(&mut self) -> Option<u64> {
+        self.min_key().map(|k| (k >> 64) as u64)
     }
 
     /// Removes the earliest event.
     pub(crate) fn pop(&mut self) -> Option<Event> {
-        self.heap.pop()
+        let min = self.min_key()?;
+        self.min = None;
+        if self.buckets[0].is_empty() {
+            // The earliest event is in the lowest non-empty bucket `b`: make it the
+            // new `last`; every event of `b` then belongs to a lower bucket.
+            let b = self.occupied.trailing_zeros() as usize + 1;
+            self.occupied &= !(1 << (b - 1));
+            self.last = min;
+            let mut events = core::mem::take(&mut self.buckets[b]);
+            for event in events.drain(..) {
+                let to = bucket(event.key(), min);
+                self.buckets[to].push(event);
+                if to > 0 {
+                    self.occupied |= 1 << (to - 1);
+                }
+            }
+            self.buckets[b] = events; // keep the capacity
+        }
+        let event = self.buckets[0].pop();
+        self.len -= usize::from(event.is_some());
+        event
     }
 
     /// Events waiting.
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::SimRng;
+    use alloc::collections::BinaryHeap;
+    use core::cmp::Reverse;
+
+    /// The radix queue pops exactly what a binary heap on `(at, seq)` pops, for
+    /// any monotone schedule (bursts at one instant, long and short delays).
+    #[test]
+    fn pops_in_the_same_order_as_a_binary_heap() {
+        let mut rng = SimRng::new(5);
+        let mut queue = Queue::default();
+        let mut heap = BinaryHeap::new();
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        for round in 0..20_000u64 {
+            if rng.below(2) == 0 {
+                // A peek must not stop earlier events from being scheduled later.
+                let expected = heap.peek().map(|Reverse(k): &Reverse<(u64, u64)>| k.0);
+                assert_eq!(queue.peek_time(), expected);
+            }
+            for _ in 0..rng.below(4) {
+                let delay = match rng.below(4) {
+                    0 => 0,
+                    1 => rng.below(10),
+                    2 => rng.below(3_000_000),
+                    _ => rng.below(u64::from(u32::MAX)),
+                };
+                seq += 1;
+                queue.push(
+                    now + delay,
+                    EventKind::Scripted {
+                        index: round as u32,
+                    },
+                );
+                heap.push(Reverse((now + delay, seq)));
+            }
+            if rng.below(3) > 0 {
+                let expected = heap.pop().map(|Reverse(k)| k);
+                assert_eq!(queue.peek_time(), expected.map(|k| k.0));
+                let got = queue.pop().map(|e| (e.at, e.seq));
+                assert_eq!(got, expected);
+                if let Some((at, _)) = got {
+                    now = at;
+                }
+            }
+            assert_eq!(queue.len(), heap.len());
+        }
+        while let Some(Reverse(k)) = heap.pop() {
+            assert_eq!(queue.pop().map(|e| (e.at, e.seq)), Some(k));
+        }
+        assert!(queue.pop().is_none());
     }
 }

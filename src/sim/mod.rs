@@ -40,8 +40,10 @@
 //!
 //! # The model
 //!
-//! * **Events.** A binary heap of events ordered by `(time, sequence number)`; the
-//!   clock jumps to the next event, so an idle cluster costs nothing. Nodes are
+//! * **Events.** A priority queue of events ordered by `(time, sequence number)` (a
+//!   radix heap: the order of a binary heap, without its cache misses when hundreds
+//!   of thousands of messages are in flight); the clock jumps to the next event, so
+//!   an idle cluster costs nothing. Nodes are
 //!   stepped with [`Election::step_into`](crate::Election::step_into) and one reused
 //!   output buffer; each node has at most one live timer wake-up, re-derived from
 //!   [`next_deadline`](crate::Election::next_deadline) after every step.
