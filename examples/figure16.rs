@@ -9,7 +9,8 @@
 //!
 //! Options: `--trials N` (default 1000), `--seed S`, `--pre-vote`, `--range MIN-MAX`
 //! (repeatable; default all nine), `--persist LO,HI` and `--delay LO,HI` (uniform,
-//! microseconds; defaults `LAN_PERSIST` and `LAN_DELAY`). The experiment itself is
+//! microseconds; defaults `LAN_PERSIST` and `LAN_DELAY`), `--limit SECS` (per
+//! trial; default 120). The experiment itself is
 //! `ballot::sim::experiments::figure16`; docs/figure16.md discusses the result.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // reports its own wall time
 
@@ -30,6 +31,7 @@ fn main() {
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     let mut persist = figure16::LAN_PERSIST;
     let mut delay = figure16::LAN_DELAY;
+    let mut limit: Option<u64> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage(arg)).clone();
@@ -40,6 +42,7 @@ fn main() {
             "--range" => ranges.push(pair(&value(), '-').unwrap_or_else(|| usage(arg))),
             "--persist" => persist = micros(&value()).unwrap_or_else(|| usage(arg)),
             "--delay" => delay = micros(&value()).unwrap_or_else(|| usage(arg)),
+            "--limit" => limit = Some(value().parse().unwrap_or_else(|_| usage(arg))),
             _ => usage(arg),
         }
     }
@@ -67,10 +70,13 @@ fn main() {
     let mut outcomes = Vec::new();
     let mut failures = 0;
     for &(min, max) in &ranges {
-        let experiment = Figure16::new(min, max)
+        let mut experiment = Figure16::new(min, max)
             .with_seed(seed)
             .with_pre_vote(pre_vote)
             .with_model(delay, persist);
+        if let Some(secs) = limit {
+            experiment.limit = Duration::from_secs(secs);
+        }
         let wall = std::time::Instant::now();
         let outcome = experiment.run(trials);
         let elapsed = wall.elapsed();
@@ -82,14 +88,24 @@ fn main() {
     }
 
     println!(
-        "\nper range: time to the first survivor hearing the leader and to the election (medians), terms, stickiness, wall time"
+        "\nper range: medians of the time to the first survivor hearing the new leader and to its \
+         election; mean terms (finished trials); trials where stickiness refused a vote before the \
+         election; wall time"
     );
     for (outcome, elapsed) in &outcomes {
-        let first = outcome.summary_first_heard().map(|s| ms(s.median));
-        let elected: Vec<Duration> = outcome.trials.iter().filter_map(|t| t.elected).collect();
-        let elected = Summary::of(&elected).map(|s| ms(s.median));
+        let limit = outcome.experiment.limit;
+        let median = |pick: fn(&figure16::Trial) -> Option<Duration>| {
+            let v: Vec<Duration> = outcome
+                .trials
+                .iter()
+                .map(|t| pick(t).unwrap_or(limit))
+                .collect();
+            Summary::of(&v).map(|s| ms(s.median))
+        };
+        let first = median(|t| t.first_heard);
+        let elected = median(|t| t.elected);
         println!(
-            "{:<8} first heard {:>8.1}  elected {:>8.1}  mean terms {:.2}  trials with a sticky refusal {:>4}  unfinished {:>3}  violations {}  ({:.2} s)",
+            "{:<8} first heard {:>8.1}  elected {:>8.1}  mean terms {:.2}  sticky {:>4}  unfinished {:>3}  violations {}  ({:.2} s)",
             outcome.experiment.label(),
             first.unwrap_or(f64::NAN),
             elected.unwrap_or(f64::NAN),
@@ -173,7 +189,7 @@ fn micros(s: &str) -> Option<Delay> {
 fn usage(arg: &str) -> ! {
     eprintln!(
         "bad argument {arg:?}\nusage: figure16 [--trials N] [--seed S] [--pre-vote] [--range MIN-MAX]... \
-         [--persist LO,HI] [--delay LO,HI]   (LO,HI in microseconds)"
+         [--persist LO,HI] [--delay LO,HI] [--limit SECS]   (LO,HI in microseconds)"
     );
     std::process::exit(2)
 }

@@ -439,9 +439,15 @@ impl Outcome {
         Summary::of_sorted(&self.sorted())
     }
 
-    /// Summary of the time until the **first** survivor heard the new leader.
+    /// Summary of the time until the **first** survivor heard the new leader, an
+    /// unfinished trial counted as [`Figure16::limit`] (as in [`Outcome::sorted`]).
     pub fn summary_first_heard(&self) -> Option<Summary> {
-        let v: Vec<Duration> = self.trials.iter().filter_map(|t| t.first_heard).collect();
+        let limit = self.experiment.limit;
+        let v: Vec<Duration> = self
+            .trials
+            .iter()
+            .map(|t| t.first_heard.unwrap_or(limit))
+            .collect();
         Summary::of(&v)
     }
 
