@@ -18,8 +18,8 @@ use std::collections::BTreeSet;
 
 use ballot::sim::{Report, SimOptions, Simulation};
 
-/// Seeds the default swarm runs (about a minute in the test profile on one core).
-const DEFAULT_SEEDS: u64 = 1_000;
+/// Seeds the default swarm runs: about 25 s on two cores in the test profile (debug).
+const DEFAULT_SEEDS: u64 = 4_000;
 
 fn env_u64(name: &str) -> Option<u64> {
     let value = std::env::var(name).ok()?;
@@ -42,6 +42,41 @@ fn replay(seed: u64) -> Report {
     report
 }
 
+/// What the swarm keeps of one run.
+struct Summary {
+    seed: u64,
+    failed: bool,
+    nodes: usize,
+    crashes: bool,
+    link_faults: bool,
+    loss: bool,
+    duplicates: bool,
+    drift: bool,
+    events: u64,
+    elections: u64,
+}
+
+/// Runs one seed; prints its whole report if it failed.
+fn run_seed(seed: u64) -> Summary {
+    let report = Simulation::new(SimOptions::from_seed(seed)).run();
+    let failed = !report.is_ok() || report.liveness.is_none();
+    if failed {
+        eprintln!("---- seed {seed} FAILED\n{report}\n");
+    }
+    Summary {
+        seed,
+        failed,
+        nodes: report.options.nodes,
+        crashes: report.crashes > 0,
+        link_faults: report.net.dropped_link > 0,
+        loss: report.net.dropped_loss > 0,
+        duplicates: report.net.duplicated > 0,
+        drift: report.options.clocks.max_drift_ppm > 0,
+        events: report.events,
+        elections: report.leader_changes,
+    }
+}
+
 #[test]
 fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     if let Some(seed) = env_u64("SIM_SEED") {
@@ -51,26 +86,41 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     let start = env_u64("SIM_SEED_START").unwrap_or(0);
     let count = env_u64("SIM_SEEDS").unwrap_or(DEFAULT_SEEDS);
 
-    let mut failed = Vec::new();
-    let mut sizes = BTreeSet::new();
-    let (mut crashes, mut partitioned, mut lossy, mut duplicating, mut drifting) = (0, 0, 0, 0, 0);
-    let (mut events, mut elections) = (0, 0);
-    for seed in start..start + count {
-        let report = Simulation::new(SimOptions::from_seed(seed)).run();
-        let o = &report.options;
-        sizes.insert(o.nodes);
-        crashes += u64::from(report.crashes > 0);
-        partitioned += u64::from(report.net.dropped_link > 0);
-        lossy += u64::from(report.net.dropped_loss > 0);
-        duplicating += u64::from(report.net.duplicated > 0);
-        drifting += u64::from(o.clocks.max_drift_ppm > 0);
-        events += report.events;
-        elections += report.leader_changes;
-        if !report.is_ok() || report.liveness.is_none() {
-            eprintln!("---- seed {seed} FAILED\n{report}\n");
-            failed.push(seed);
-        }
-    }
+    // Seeds are independent: spread them over the cores (each run is still
+    // single-threaded and deterministic; only the order of the eprintln differs).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) as u64;
+    let reports: Vec<Summary> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (start + t..start + count)
+                        .step_by(threads as usize)
+                        .map(run_seed)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a swarm worker panicked"))
+            .collect()
+    });
+
+    let mut failed: Vec<u64> = reports
+        .iter()
+        .filter(|r| r.failed)
+        .map(|r| r.seed)
+        .collect();
+    failed.sort_unstable();
+    let sizes: BTreeSet<usize> = reports.iter().map(|r| r.nodes).collect();
+    let runs_with = |f: fn(&Summary) -> bool| reports.iter().filter(|r| f(r)).count() as u64;
+    let crashes = runs_with(|r| r.crashes);
+    let partitioned = runs_with(|r| r.link_faults);
+    let lossy = runs_with(|r| r.loss);
+    let duplicating = runs_with(|r| r.duplicates);
+    let drifting = runs_with(|r| r.drift);
+    let events: u64 = reports.iter().map(|r| r.events).sum();
+    let elections: u64 = reports.iter().map(|r| r.elections).sum();
     println!(
         "{count} seeds from {start}: {events} events, {elections} elections; \
          runs with crashes {crashes}, link faults {partitioned}, loss {lossy}, \
