@@ -246,9 +246,9 @@ impl Figure16 {
         sim.run_for(beat - sim.now());
         let offset = sim.random_below(nanos(self.heartbeat_interval));
         sim.run_for(Duration::from_nanos(offset));
-        let elections_before = elections(&sim);
         sim.crash(leader);
         let crashed = sim.now();
+        let elections_before = elections(&sim); // the survivors' (the leader is down)
 
         // 4. Watch the new leader's heartbeats arrive.
         let survivors: u64 = (1..=n)
@@ -266,7 +266,7 @@ impl Figure16 {
                 .any(|e| e.is_leader() && e.term() > old_term)
         };
         sim.run_until(has_new_leader, self.limit);
-        let sticky_until_elected = sticky(&sim) - sticky_before;
+        let sticky_until_elected = sticky(&sim).saturating_sub(sticky_before);
         let probe = Rc::clone(&watch);
         let left = self.limit.saturating_sub(sim.now() - crashed);
         sim.run_until(|_| probe.borrow().done.is_some(), left);
@@ -283,7 +283,7 @@ impl Figure16 {
             elected: elected.map(|(t, _, _)| since(t)),
             new_leader: elected.map(|(_, id, _)| id),
             terms: elected.map_or(0, |(_, _, term)| term - old_term.get()),
-            elections: elections(&sim) - elections_before,
+            elections: elections(&sim).saturating_sub(elections_before),
             sticky_rejections: sticky_until_elected,
             violations: sim.violations().len(),
         }
