@@ -1,6 +1,6 @@
-//! Figure 16 of the Raft paper, in CI: 200 trials per range (the example
-//! `cargo run --release --features sim --example figure16` runs 1000) compared
-//! with the paper's raw data. The experiment is
+//! Figure 16 of the Raft paper, in CI: 200 trials per range (`SIM_FIG16_TRIALS`
+//! runs more; `cargo run --release --features sim --example figure16` runs 1000)
+//! compared with the paper's raw data. The experiment is
 //! `ballot::sim::experiments::figure16`; docs/figure16.md has the full result.
 //!
 //! The acceptance rule is the paper reproduction's (median within ±10 % of the
@@ -21,7 +21,14 @@ use ballot::sim::experiments::figure16::{self, Figure16, RANGES, Reference};
 /// The paper's raw data (MIT, © 2014 Heidi Howard; see tests/data/README.md).
 const PAPER_CSV: &str = include_str!("data/ongaro2014_fig16_lan_raw.csv");
 
-const TRIALS: usize = 200;
+/// Trials per range: `SIM_FIG16_TRIALS`, default 200.
+fn trials() -> usize {
+    std::env::var("SIM_FIG16_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
 const SEED: u64 = 1;
 
 fn paper(experiment: &Figure16) -> Reference {
@@ -39,7 +46,7 @@ fn ms(d: Duration) -> f64 {
 /// a tolerance). Returns a description of the failure, if any.
 fn check(min: u64, max: u64) -> Result<(), String> {
     let experiment = Figure16::new(min, max).with_seed(SEED);
-    let outcome = experiment.run(TRIALS);
+    let outcome = experiment.run(trials());
     let ours = outcome.sorted();
     let paper = paper(&experiment);
     let o = Summary::of_sorted(&ours).unwrap();
