@@ -120,7 +120,7 @@ impl<I: NodeId> Election<I> {
             }
             Role::PreCandidate | Role::Candidate => {
                 if self.tally.no() >= quorum {
-                    self.become_follower(self.term, now);
+                    self.abandon_campaign();
                 }
             }
         }

@@ -43,6 +43,17 @@ impl<I: NodeId> Election<I> {
         }
     }
 
+    /// A quorum refused this (pre-)candidate: it cannot win this round, so it becomes
+    /// a follower at once (and may grant another candidate's vote), but keeps the
+    /// election timer it drew when the round started. Re-arming here would restart
+    /// every losing candidate's timer at the same moment — the moment the refusals
+    /// arrive — and keep split votes in lock-step when the timeout range is narrower
+    /// than the network and disk jitter (the Raft paper's 150–151 ms case went from
+    /// minutes to seconds with this rule; see docs/figure16.md).
+    pub(crate) fn abandon_campaign(&mut self) {
+        self.role = Role::Follower;
+    }
+
     /// The election timer fired: no leader was heard from for a whole timeout.
     pub(crate) fn on_election_timeout(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         if self.can_campaign() {

@@ -105,7 +105,7 @@ impl<I: NodeId> Election<I> {
         if self.tally.yes() >= quorum {
             self.become_candidate(now, out);
         } else if self.tally.no() >= quorum {
-            self.become_follower(self.term, now);
+            self.abandon_campaign();
         }
     }
 
@@ -137,7 +137,7 @@ impl<I: NodeId> Election<I> {
         if self.tally.yes() >= quorum {
             self.become_leader(now, out);
         } else if self.tally.no() >= quorum {
-            self.become_follower(self.term, now);
+            self.abandon_campaign();
         }
     }
 

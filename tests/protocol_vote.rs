@@ -172,6 +172,32 @@ fn candidate_returns_to_follower_on_a_quorum_of_rejections() {
 }
 
 #[test]
+fn losing_candidate_keeps_the_election_timer_of_its_round() {
+    // Re-arming at the moment the refusals arrive would restart every losing candidate's
+    // timer together and keep split votes in lock-step (docs/figure16.md, 150-151 ms).
+    let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3]);
+    let deadline = n.next_deadline();
+    let later = now + core::time::Duration::from_millis(40);
+    let _ = n.step(recv(2, vote_response(1, false)), later);
+    let _ = n.step(recv(3, vote_response(1, false)), later);
+    assert_eq!(n.role(), Role::Follower);
+    assert_eq!(n.next_deadline(), deadline);
+}
+
+#[test]
+fn losing_pre_candidate_keeps_the_election_timer_of_its_round() {
+    let mut n = node(config(), 1, &[1, 2, 3]);
+    let (now, _) = fire(&mut n);
+    assert_eq!(n.role(), Role::PreCandidate);
+    let deadline = n.next_deadline();
+    let later = now + core::time::Duration::from_millis(40);
+    let _ = n.step(recv(2, pre_vote_response(1, false)), later);
+    let _ = n.step(recv(3, pre_vote_response(1, false)), later);
+    assert_eq!(n.role(), Role::Follower);
+    assert_eq!(n.next_deadline(), deadline);
+}
+
+#[test]
 fn late_grant_after_the_election_is_over_is_dropped() {
     let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3]);
     let _ = n.step(recv(2, vote_response(1, true)), now);
