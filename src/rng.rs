@@ -14,7 +14,7 @@ use rand_core::{Rng, SeedableRng};
 /// After 65,536 draws the node's sequence of timeouts repeats; other nodes' streams
 /// are unrelated, so nodes never fall into step because of it.
 /// Draws happen only when an election timer is re-armed with a fresh duration (a
-/// role change or a fired timer), never per message, so that cost is off the hot
+/// new election round, an idle timer firing, a leader stepping down), never per message, so that cost is off the hot
 /// path.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TimeoutRng {

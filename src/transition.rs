@@ -25,7 +25,10 @@ impl<I: NodeId> Election<I> {
 
     /// Becomes a follower in `term` (adopting it, with no vote, if it is newer).
     /// The leader is forgotten when the term changes. The election timer is re-armed
-    /// with a fresh draw when the role changes; a follower's running timer is kept.
+    /// with a fresh draw when a leader steps down (it had none). A candidate or
+    /// pre-candidate keeps the timer it drew when its round started: re-arming all
+    /// of a split vote's candidates at the moment they learn of a newer term (or of
+    /// their defeat) would restart their timers together and keep them in step.
     pub(crate) fn become_follower(&mut self, term: Term, now: crate::Instant) {
         if term > self.term {
             self.term = term;
@@ -34,12 +37,14 @@ impl<I: NodeId> Election<I> {
             self.leader_contact = NEVER;
         }
         if self.role != Role::Follower {
-            self.role = Role::Follower;
             if self.leader == Some(self.id) {
                 self.leader = None;
             }
-            self.timers.stop(Timer::CheckQuorum);
-            self.arm_election_timer(now, true);
+            if self.role == Role::Leader {
+                self.timers.stop(Timer::CheckQuorum);
+                self.arm_election_timer(now, true);
+            }
+            self.role = Role::Follower;
         }
     }
 

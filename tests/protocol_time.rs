@@ -5,7 +5,7 @@
 
 mod common;
 
-use ballot::{Config, Election, Input, Instant, Output, Role};
+use ballot::{Config, Election, Freshness, Input, Instant, Output, Role};
 use common::*;
 use core::time::Duration;
 
@@ -93,6 +93,31 @@ fn role_change_redraws_the_election_timeout() {
     let second = n.next_deadline().unwrap() - now;
     assert!(second >= MIN && second < MAX);
     assert_ne!(first, second, "the candidate kept the follower's timeout");
+}
+
+#[test]
+fn candidate_meeting_a_newer_term_keeps_the_timer_of_its_round() {
+    // The requester is staler than us, so no vote restarts the countdown: only the rule
+    // under test decides the deadline.
+    let mut n = node(no_pre_vote(), 1, &[1, 2, 3]);
+    let _ = n.step(Input::SetFreshness(Freshness::new(1, 9)), ms(0));
+    let (now, _) = fire(&mut n);
+    assert_eq!(n.role(), Role::Candidate);
+    let deadline = n.next_deadline();
+    let request = vote_request_with(5, false, Freshness::new(1, 1));
+    let _ = n.step(recv(2, request), now + Duration::from_millis(30));
+    assert_eq!((n.role(), n.term()), (Role::Follower, t(5)));
+    assert_eq!(n.next_deadline(), deadline);
+}
+
+#[test]
+fn deposed_leader_draws_a_fresh_election_timeout() {
+    let (mut n, now) = leader(no_pre_vote(), &[1, 2, 3]);
+    let later = now + Duration::from_millis(10);
+    let _ = n.step(recv(2, heartbeat_response(9)), later);
+    assert_eq!(n.role(), Role::Follower);
+    let wait = n.next_deadline().unwrap() - later;
+    assert!(wait >= MIN && wait < MAX, "{wait:?}");
 }
 
 #[test]
