@@ -104,3 +104,8 @@ pub use report::Report;
 pub use rng::PPM;
 pub use script::Action;
 pub use trace::TraceSink;
+
+/// The README's Rust examples (the simulator section), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
