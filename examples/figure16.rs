@@ -4,12 +4,14 @@
 //! ```text
 //! cargo run --release --features sim --example figure16
 //! cargo run --release --features sim --example figure16 -- --trials 200 --pre-vote
-//! cargo run --release --features sim --example figure16 -- --range 150-155 --persist 4000,11000
+//! cargo run --release --features sim --example figure16 -- --range 150-155 --persist 1000,7000
+//! cargo run --release --features sim --example figure16 -- --persist exp:500,3500
 //! ```
 //!
 //! Options: `--trials N` (default 1000), `--seed S`, `--pre-vote`, `--range MIN-MAX`
-//! (repeatable; default all nine), `--persist LO,HI` and `--delay LO,HI` (uniform,
-//! microseconds; defaults `LAN_PERSIST` and `LAN_DELAY`), `--limit SECS` (per
+//! (repeatable; default all nine), `--persist` and `--delay` (microseconds: `LO,HI`
+//! for uniform in `[LO, HI)`, `exp:MIN,MEAN` for `MIN` plus an exponential extra
+//! of mean `MEAN`; defaults `LAN_PERSIST` and `LAN_DELAY`), `--limit SECS` (per
 //! trial; default 120). The experiment itself is
 //! `ballot::sim::experiments::figure16`; docs/figure16.md discusses the result.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // reports its own wall time
@@ -179,6 +181,13 @@ fn pair(s: &str, sep: char) -> Option<(u64, u64)> {
 }
 
 fn micros(s: &str) -> Option<Delay> {
+    if let Some(rest) = s.strip_prefix("exp:") {
+        let (min, mean) = pair(rest, ',')?;
+        return Some(Delay::Exponential {
+            min: Duration::from_micros(min),
+            mean: Duration::from_micros(mean),
+        });
+    }
     let (lo, hi) = pair(s, ',')?;
     Some(Delay::uniform(
         Duration::from_micros(lo),
@@ -189,7 +198,7 @@ fn micros(s: &str) -> Option<Delay> {
 fn usage(arg: &str) -> ! {
     eprintln!(
         "bad argument {arg:?}\nusage: figure16 [--trials N] [--seed S] [--pre-vote] [--range MIN-MAX]... \
-         [--persist LO,HI] [--delay LO,HI] [--limit SECS]   (LO,HI in microseconds)"
+         [--persist LO,HI|exp:MIN,MEAN] [--delay LO,HI|exp:MIN,MEAN] [--limit SECS]   (microseconds)"
     );
     std::process::exit(2)
 }

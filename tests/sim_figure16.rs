@@ -123,14 +123,52 @@ fn medians_match_the_paper_for_every_range_but_150_151() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// Known disagreement (docs/figure16.md, "150–151"): a candidate that loses by a
-/// quorum of refusals returns to follower and re-arms its election timer from
-/// that moment with a fresh draw. The refusals reach all the split candidates at
-/// about the same time, so they all restart together and, with only 1 ms of
-/// randomness, split again: most trials take minutes instead of the paper's
-/// ~1.2 s. LogCabin keeps a losing candidate's running timer.
+/// 150–151 no longer live-locks: every trial elects a leader, and the median
+/// stays within twice the paper's (before a defeated or superseded candidate
+/// kept the election timer of its round, 86 % of the 1000 trials of this range
+/// were still leaderless after 120 s). The paper's ±25 % is not met: see the
+/// ignored test below.
 #[test]
-#[ignore = "known disagreement: 150-151 live-locks (a losing candidate re-arms its timer when refused); see docs/figure16.md"]
+fn the_150_151_range_elects_without_live_lock() {
+    let experiment = Figure16::new(150, 151).with_seed(SEED);
+    let outcome = experiment.run(trials());
+    let o = outcome.summary().unwrap();
+    let p = Summary::of_sorted(&paper(&experiment).samples).unwrap();
+    println!(
+        "150-151  median {:.1} / {:.1}  p90 {:.1} / {:.1}  max {:.1} / {:.1}  mean terms {:.2}  (ours / paper, ms)",
+        ms(o.median),
+        ms(p.median),
+        ms(o.p90),
+        ms(p.p90),
+        ms(o.max),
+        ms(p.max),
+        outcome.mean_terms(),
+    );
+    assert_eq!(outcome.violations(), 0);
+    assert_eq!(
+        outcome.unfinished(),
+        0,
+        "trials without a leader after 120 s"
+    );
+    assert!(
+        o.median < p.median * 2,
+        "median {:.1} ms, paper {:.1} ms",
+        ms(o.median),
+        ms(p.median)
+    );
+}
+
+/// Known disagreement (docs/figure16.md, "150–151"): our median is about 1.9 s
+/// against the paper's 1.2 s (+63 % with 1000 trials; the tolerance is ±25 %).
+/// The cause is the timeout draw, not the protocol: `ballot` draws timeouts
+/// continuously in [150 ms, 151 ms), while LogCabin rounded them to whole
+/// milliseconds (`lround`), so the paper's "150–151" was a fair coin between
+/// 150 and 151 ms. Two servers' timeouts then differ by 0.71 ms (standard
+/// deviation) per round instead of 0.41 ms, and split votes break up about three
+/// times sooner. With whole-millisecond timeouts patched into a scratch copy of
+/// the core, the same model gives 1.0 s (−15 %, within the tolerance).
+#[test]
+#[ignore = "known disagreement: 150-151 median ~1.9 s vs the paper's 1.2 s (+63 %, tolerance ±25 %): LogCabin rounded timeouts to whole ms, ballot draws them continuously; see docs/figure16.md"]
 fn median_matches_the_paper_for_150_151() {
     if let Err(e) = check(150, 151) {
         panic!("{e}");
