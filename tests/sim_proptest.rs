@@ -44,7 +44,16 @@ enum Fault {
     HealAll,
     Campaign(u64),
     StepDown(u64),
+    /// A one-voter membership change, made only once the previous one settled
+    /// (a leader in contact with a quorum of the current voters), as the
+    /// membership safety rule asks: `op` 0 adds a voter (or promotes a learner),
+    /// 1 adds a learner (or demotes a voter), 2 removes a member. The node may be
+    /// one of [`EXTRA`] ids beyond the initial cluster.
+    Member(u8, u64),
 }
+
+/// Ids a membership change may add beyond the initial cluster.
+const EXTRA: u64 = 3;
 
 /// A cluster and what happens to it.
 #[derive(Clone, Debug)]
@@ -74,6 +83,7 @@ fn fault(nodes: u64) -> impl Strategy<Value = Fault> {
         2 => Just(Fault::HealAll),
         2 => node.clone().prop_map(Fault::Campaign),
         1 => node.prop_map(Fault::StepDown),
+        3 => (0u8..3, 0..nodes + EXTRA).prop_map(|(op, n)| Fault::Member(op, n)),
     ]
 }
 
@@ -125,6 +135,25 @@ impl Schedule {
             Fault::HealAll => Action::HealAll,
             Fault::Campaign(a) => Action::Command(id(a), Input::Campaign),
             Fault::StepDown(a) => Action::Command(id(a), Input::StepDown),
+            Fault::Member(op, a) => {
+                let node = a % (n + EXTRA) + 1;
+                Action::Call(Box::new(move |sim: &mut Simulation| {
+                    if sim.leader().is_none() {
+                        return; // the last change has not settled: skip this one
+                    }
+                    let voters = sim.membership().voters().len();
+                    match op {
+                        0 => sim.add_voter(node),
+                        1 if voters > 1 || !sim.membership().is_voter(node) => {
+                            sim.add_learner(node);
+                        }
+                        2 if voters > 1 || !sim.membership().is_voter(node) => {
+                            sim.remove_node(node);
+                        }
+                        _ => {}
+                    }
+                }))
+            }
         }
     }
 
@@ -188,6 +217,8 @@ fn a_hand_written_schedule_runs_clean() {
             (2_000, Fault::Isolate(4)),
             (2_100, Fault::StepDown(7)),
             (2_500, Fault::HealLink(1, 0)),
+            (2_600, Fault::Member(0, 5)),
+            (2_800, Fault::Member(1, 6)),
         ],
     };
     let mut sim = s.simulation();
@@ -198,4 +229,7 @@ fn a_hand_written_schedule_runs_clean() {
     // election after the heal: all three came back.
     let report = sim.report();
     assert_eq!((report.crashes, report.restarts), (3, 3), "{report}");
+    // Node 6 joined as a voter, node 7 as a learner, each once a leader was settled.
+    assert_eq!(sim.membership().voters(), &[1, 2, 3, 4, 5, 6]);
+    assert_eq!(sim.membership().learners(), &[7]);
 }
