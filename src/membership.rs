@@ -17,21 +17,29 @@ use crate::{MembershipError, NodeId};
 /// One leader per term rests on every two majorities sharing a voter. `ballot` has
 /// no log to order membership changes, so the application must:
 ///
-/// 1. **change the voter set by at most one voter at a time** — a majority of the
-///    old set and a majority of the new set always overlap; and
-/// 2. **let each change settle before the next**: wait until a majority of the *new*
-///    voter set follows the leader in its current term (their
-///    [`Output::LeaderChanged`](crate::Output::LeaderChanged) named it, or, simply,
-///    the leader passed a CheckQuorum period since the change). This is the rule
-///    Raft's own single-server changes need ("commit an entry of your term before
-///    the next change"). Without it, two changes inside one term can leave a node
-///    that missed that term free to win it again with a majority that shares no
-///    voter with the first winner's (`tests/protocol_membership.rs` shows both).
+/// 1. **change the voter set by at most one voter at a time**, and apply each
+///    change on every node (and give restarted nodes the current membership)
+///    before the next — a majority of the old set and one of the new set always
+///    share a voter;
+/// 2. **hold an election in the new voter set before the next voter change**: wait
+///    for an [`Output::LeaderChanged`](crate::Output::LeaderChanged) whose term began
+///    after the change was applied everywhere (send [`Input::StepDown`](crate::Input::StepDown)
+///    to the leader to get one at once). The majority that elects that leader
+///    belongs to the new set and has moved past every earlier term, so a node that
+///    missed a term can no longer win it.
 ///
-/// Add a new node as a learner first and promote it once it follows the leader:
-/// that settles the change as it is made. [`Input::SetMembership`](crate::Input::SetMembership)
-/// can make larger jumps; the guarantee is then yours to provide (no election may
-/// run while nodes disagree).
+/// Rule 2 is what Raft gets from committing a configuration entry in the leader's
+/// term; `ballot` has no log, so an election stands in for the commit. Without it,
+/// two quick changes can let a node that missed a term win that term again with a
+/// majority that shares no voter with the first winner's — even if every voter of
+/// the new set *followed* the leader, because following is not durable and a node
+/// that never voted in a term may still vote in it after a restart
+/// (`tests/protocol_membership.rs` and `tests/sim_bugs.rs` show both sides).
+///
+/// Add a new node as a learner first and promote it once it follows the leader, so
+/// the election that settles the change does not wait for it to catch up.
+/// [`Input::SetMembership`](crate::Input::SetMembership) can make larger jumps; the
+/// guarantee is then yours to provide (no election may run while nodes disagree).
 ///
 /// A node that is not in its own membership (not yet added, or removed) follows
 /// and votes but never campaigns; messages from nodes outside its membership are

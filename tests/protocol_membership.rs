@@ -348,9 +348,9 @@ fn promoted_learners_vote_counts_once_it_is_a_voter() {
 // ---- Safety of one-voter-at-a-time changes ----------------------------------------------
 //
 // `Membership`'s safety rule has two parts: change the voter set by one voter at a
-// time, and let each change settle (a majority of the new voter set follows the
-// leader in its term) before the next. The first test shows why the second part is
-// needed; the second shows that with it, the same sequence keeps one leader per term.
+// time, and hold an election in the new voter set before the next change. The first
+// test shows why the second part is needed; the second shows that with it, the same
+// sequence keeps one leader per term.
 
 /// Four nodes that start with voters {1,2,3}; node 1 wins term 1 with node 2's vote
 /// alone, and node 4 is voter-to-be.
@@ -394,11 +394,11 @@ fn node_three_campaigns_for_term_one(nodes: &mut [Node], now: Instant) -> Vec<u6
 }
 
 #[test]
-fn unsettled_voter_changes_can_elect_two_leaders_in_one_term() {
-    // {1,2,3} → {1,2,3,4} → {1,3,4} within term 1, the second change made before node 4
-    // has heard from the leader: node 1 leads term 1 by {1,2}, node 3 then wins term 1 by
-    // {3,4}. Two disjoint majorities: this is the caller's rule being broken, shown here
-    // so the documentation's second clause is not taken lightly.
+fn voter_changes_without_an_election_between_them_can_elect_two_leaders_in_one_term() {
+    // {1,2,3} → {1,2,3,4} → {1,3,4} within term 1, with no election between the
+    // changes: node 1 leads term 1 by {1,2}, node 3 then wins term 1 by {3,4}. Two
+    // disjoint majorities: this is the caller's rule being broken, shown here so the
+    // documentation's second clause is not taken lightly.
     let (mut nodes, now) = term_one_won_by_node_one();
     apply_everywhere(&mut nodes, Input::AddVoter(4), now);
     apply_everywhere(&mut nodes, Input::RemoveNode(2), now);
@@ -410,18 +410,32 @@ fn unsettled_voter_changes_can_elect_two_leaders_in_one_term() {
 }
 
 #[test]
-fn settled_one_voter_changes_keep_one_leader_per_term() {
-    // The same changes, but after adding node 4 the cluster settles: node 4 hears the
-    // leader of term 1 (a majority of {1,3,4} now follows node 1) before node 2 goes.
+fn voter_changes_with_an_election_between_them_keep_one_leader_per_term() {
+    // The same changes, but after adding node 4 the leader steps down and node 1 is
+    // elected again in term 2 by {1,2,4}, a majority of the new set, before node 2 goes.
     let (mut nodes, now) = term_one_won_by_node_one();
     apply_everywhere(&mut nodes, Input::AddVoter(4), now);
-    let _ = nodes[3].step(recv(1, heartbeat(1)), now);
-    assert_eq!(nodes[3].leader(), Some(1));
+    let _ = nodes[0].step(Input::StepDown, now);
+    let _ = nodes[0].step(Input::Campaign, now);
+    assert_eq!(nodes[0].term(), t(2));
+    for voter in [1, 3] {
+        let answer = nodes[voter].step(recv(1, vote_request(2)), now);
+        assert!(
+            answer.contains(&send(1, vote_response(2, true))),
+            "{answer:?}"
+        );
+        let _ = nodes[0].step(recv(voter as u64 + 1, vote_response(2, true)), now);
+    }
+    assert!(nodes[0].is_leader());
     apply_everywhere(&mut nodes, Input::RemoveNode(2), now);
-    assert_eq!(node_three_campaigns_for_term_one(&mut nodes, now), vec![1]);
+    // Node 3, still in term 0, tries term 1: node 4 is in term 2 and refuses.
     assert_eq!(
-        nodes[2].role(),
-        Role::Candidate,
-        "node 4 refused: it follows node 1 in term 1"
+        node_three_campaigns_for_term_one(&mut nodes, now),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        nodes[2].term(),
+        t(2),
+        "node 3 learned the newer term from the refusal"
     );
 }
