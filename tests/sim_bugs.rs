@@ -1,33 +1,52 @@
-//! Known bugs found by the simulator, as minimal scripted scenarios. Each test is
-//! `#[ignore]`d with the reason until the core is fixed; run them with
-//! `cargo test --all-features --test sim_bugs -- --ignored`.
+//! Bugs the simulator found, kept as scripted regression scenarios.
+//!
+//! **Membership changes within one term** (found by the fault-schedule proptest in
+//! `tests/sim_proptest.rs`). The membership safety rule used to say: change one
+//! voter at a time, and before the next change wait until a majority of the new
+//! voter set *follows* the leader in its term. That is not enough: following is
+//! not durable, so a node that never voted in a term can still vote in it once it
+//! forgets the leader (a restart, or its election timer firing), and a voter that
+//! missed the term can win it with a majority that shares no voter with the first
+//! winner's. The rule now asks for an **election in the new voter set before the
+//! next change** (`Membership`'s docs). Each scenario below runs both ways: with
+//! only the old rule the checker reports two leaders in one term; with the
+//! corrected rule it reports nothing.
 #![cfg(feature = "sim")]
 
 use std::time::Duration;
 
-use ballot::sim::{SimOptions, ViolationKind};
+use ballot::sim::{Report, SimOptions, Simulation, ViolationKind};
 use ballot::{Config, Input, Role, Term};
 
 const MS: Duration = Duration::from_millis(1);
 
-/// Found by `tests/sim_proptest.rs` (membership changes under faults).
-///
+fn two_leaders(report: &Report) -> bool {
+    report.has(|k| matches!(k, ViolationKind::TwoLeaders { .. }))
+}
+
+/// What the application does after a voter change. With `elect`, rule 2: the
+/// leader steps down and the change waits for a leader elected in a newer term.
+/// Without it, only the old rule's check: a leader in contact with a majority of
+/// the new voter set.
+fn after_change(sim: &mut Simulation, elect: bool) {
+    let leader = sim
+        .leader()
+        .expect("settled by the old rule: a majority follows");
+    if elect {
+        let term = sim.node(leader).unwrap().term();
+        let _ = sim.command(leader, Input::StepDown);
+        assert!(sim.run_until(
+            |s| s.leader().is_some_and(|l| s.node(l).unwrap().term() > term),
+            2_000 * MS
+        ));
+    }
+}
+
 /// Voters {1, 2, 3}. Node 1 wins term 1 with node 3's vote; node 2 missed the
-/// election and follows node 1 in term 1 without having voted. Node 3 is removed:
-/// the new voters {1, 2} both follow node 1 in term 1, so the change has settled as
-/// the membership safety rule asks. Node 4 is then added as a voter (one voter
-/// at a time). Node 1 crashes; node 2 restarts (it forgets the leader, which is not
-/// durable — its election timer firing would do the same). Node 4, still in term
-/// 0, campaigns for term 1; node 2 has no vote in term 1 and knows no leader, so
-/// it grants; {2, 4} is a majority of {1, 2, 4}, and node 4 leads term 1 too.
-///
-/// Following a leader in a term does not stop a node from voting for someone else
-/// in that term once it forgets the leader, so "a majority of the new voter set
-/// follows the leader" does not make a change settled: the election quorum {1, 3}
-/// and the new quorum {2, 4} share no voter.
-#[test]
-#[ignore = "bug: two one-voter changes that each settled (per the documented rule) still allow two leaders in one term"]
-fn settled_one_voter_changes_keep_one_leader_per_term() {
+/// election and follows node 1 in term 1 without having voted. Node 3 is removed,
+/// node 4 added as a voter. Node 1 crashes; node 2 restarts (forgetting the leader,
+/// which is not durable). Node 4, still in term 0, campaigns for term 1.
+fn remove_then_add(elect: bool) -> Report {
     let config = Config::default()
         .with_pre_vote(false)
         .with_check_quorum(false);
@@ -41,41 +60,52 @@ fn settled_one_voter_changes_keep_one_leader_per_term() {
     assert_eq!(
         (n2.term(), n2.voted_for()),
         (Term(1), None),
-        "node 2 follows without a vote"
+        "follows, no vote"
     );
 
     sim.remove_node(3);
-    assert_eq!(sim.membership().voters(), &[1, 2]);
-    assert_eq!(
-        sim.leader(),
-        Some(1),
-        "the change settled: all of {{1, 2}} follow node 1 in term 1"
-    );
+    after_change(&mut sim, elect);
     sim.add_voter(4);
     assert_eq!(sim.membership().voters(), &[1, 2, 4]);
 
-    sim.crash(1);
+    let leader = sim.leader().unwrap();
+    sim.crash(leader);
     sim.crash(2);
     sim.restart(2);
     let _ = sim.command(4, Input::Campaign);
     sim.run_for(50 * MS);
+    sim.report()
+}
 
-    let report = sim.report();
+#[test]
+fn without_an_election_between_changes_a_node_that_missed_the_term_wins_it_again() {
+    // {2, 4} is a majority of {1, 2, 4} and shares no voter with {1, 3}.
+    let report = remove_then_add(false);
     assert!(
-        !report.has(|k| matches!(k, ViolationKind::TwoLeaders { .. })),
+        report.has(|k| *k
+            == ViolationKind::TwoLeaders {
+                term: Term(1),
+                first: 1,
+                second: 4
+            }),
         "{report}"
     );
 }
 
-/// The same hole without adding anyone, with PreVote on: two removals. Voters
-/// {1..5}; node 1 wins term 1 with {1, 2, 3} while node 4 is cut off (it stays in
-/// term 0) and node 5 only follows. Remove 3 (settled: {1, 2, 5} of {1, 2, 4, 5}
-/// follow node 1 in term 1), then remove 2 (settled: {1, 5} of {1, 4, 5}). Node 1
-/// crashes, node 5 restarts, node 4 comes back and wins term 1 with node 5.
 #[test]
-#[ignore = "bug: two settled one-voter removals still allow two leaders in one term"]
-fn settled_removals_keep_one_leader_per_term() {
-    let mut sim = SimOptions::new(2).nodes(5).build(); // PreVote and CheckQuorum on
+fn with_an_election_between_changes_one_voter_changes_keep_one_leader_per_term() {
+    // The election in {1, 2} moved node 2 past term 1: it refuses node 4.
+    let report = remove_then_add(true);
+    assert!(!two_leaders(&report), "{report}");
+    report.assert_ok();
+}
+
+/// The same hole with PreVote and CheckQuorum on and nobody added: voters {1..5};
+/// node 1 wins term 1 with {1, 2, 3} while node 4 is cut off (it stays in term 0)
+/// and node 5 only follows. Node 3 is removed, then node 2. Node 1 crashes, node 5
+/// restarts, node 4 comes back and campaigns for term 1.
+fn two_removals(elect: bool) -> Report {
+    let mut sim = SimOptions::new(2).nodes(5).build();
     sim.isolate(4);
     sim.isolate(5);
     let _ = sim.command(1, Input::Campaign);
@@ -87,29 +117,39 @@ fn settled_removals_keep_one_leader_per_term() {
     assert_eq!((n5.term(), n5.voted_for()), (Term(1), None));
 
     sim.remove_node(3);
-    assert_eq!(
-        sim.leader(),
-        Some(1),
-        "settled: 3 of {{1, 2, 4, 5}} follow node 1"
-    );
+    after_change(&mut sim, elect);
     sim.remove_node(2);
-    assert_eq!(
-        sim.leader(),
-        Some(1),
-        "settled: 2 of {{1, 4, 5}} follow node 1"
-    );
-    assert_eq!(sim.node(4).unwrap().term(), Term(0));
+    after_change(&mut sim, elect);
+    assert_eq!(sim.membership().voters(), &[1, 4, 5]);
+    assert_eq!(sim.node(4).unwrap().term(), Term(0), "node 4 missed it all");
 
-    sim.crash(1);
+    let leader = sim.leader().unwrap();
+    sim.crash(leader);
     sim.crash(5);
     sim.restart(5);
     sim.heal_all();
     let _ = sim.command(4, Input::Campaign);
     sim.run_for(50 * MS);
+    sim.report()
+}
 
-    let report = sim.report();
+#[test]
+fn without_an_election_between_removals_a_node_that_missed_the_term_wins_it_again() {
+    let report = two_removals(false);
     assert!(
-        !report.has(|k| matches!(k, ViolationKind::TwoLeaders { .. })),
+        report.has(|k| *k
+            == ViolationKind::TwoLeaders {
+                term: Term(1),
+                first: 1,
+                second: 4
+            }),
         "{report}"
     );
+}
+
+#[test]
+fn with_an_election_between_removals_one_leader_per_term_holds() {
+    let report = two_removals(true);
+    assert!(!two_leaders(&report), "{report}");
+    report.assert_ok();
 }
