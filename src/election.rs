@@ -226,7 +226,8 @@ impl<I: NodeId> Election<I> {
         self.leader
     }
 
-    /// Whom this node voted for in the current term.
+    /// Whom this node voted for in the current term (or, if it did not vote, the
+    /// leader it followed in it; see [`HardState::voted_for`]).
     pub fn voted_for(&self) -> Option<I> {
         self.voted_for
     }

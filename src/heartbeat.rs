@@ -31,6 +31,13 @@ impl<I: NodeId> Election<I> {
         }
         self.become_follower(term, now);
         self.leader = Some(from);
+        if self.voted_for.is_none() {
+            // Following is made as durable as voting: a node that knows the leader of a
+            // term must never vote for anyone else in it, not even after a restart that
+            // made it forget the leader. Without this, a follower that never voted could
+            // elect a second leader of the same term (one Persist per follower per term).
+            self.voted_for = Some(from);
+        }
         self.leader_contact = now;
         self.arm_election_timer(now, false);
         self.send(from, Message::HeartbeatResponse { term }, out);

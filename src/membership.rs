@@ -21,19 +21,19 @@ use crate::{MembershipError, NodeId};
 ///    change on every node (and give restarted nodes the current membership)
 ///    before the next — a majority of the old set and one of the new set always
 ///    share a voter;
-/// 2. **hold an election in the new voter set before the next voter change**: wait
-///    for an [`Output::LeaderChanged`](crate::Output::LeaderChanged) whose term began
-///    after the change was applied everywhere (send [`Input::StepDown`](crate::Input::StepDown)
-///    to the leader to get one at once). The majority that elects that leader
-///    belongs to the new set and has moved past every earlier term, so a node that
-///    missed a term can no longer win it.
+/// 2. **let each voter change settle before the next**: a majority of the *new*
+///    voter set must follow the leader of the current term — each has reported it
+///    with [`Output::LeaderChanged`](crate::Output::LeaderChanged), acted on (as
+///    always) only after the `Persist` before it was made durable. A node records
+///    the leader it follows as its vote in that term, so it can never vote for
+///    anyone else in that term, even after a restart. Alternatively, wait for a
+///    leader elected in a term that began after the change
+///    ([`Input::StepDown`](crate::Input::StepDown) on the leader forces one).
 ///
 /// Rule 2 is what Raft gets from committing a configuration entry in the leader's
-/// term; `ballot` has no log, so an election stands in for the commit. Without it,
-/// two quick changes can let a node that missed a term win that term again with a
-/// majority that shares no voter with the first winner's — even if every voter of
-/// the new set *followed* the leader, because following is not durable and a node
-/// that never voted in a term may still vote in it after a restart
+/// term; `ballot` has no log, so durable following (or an election) stands in for
+/// the commit. Without it, two quick changes can let a node that missed a term win
+/// that term again with a majority that shares no voter with the first winner's
 /// (`tests/protocol_membership.rs` and `tests/sim_bugs.rs` show both sides).
 ///
 /// Add a new node as a learner first and promote it once it follows the leader, so

@@ -51,7 +51,9 @@ impl fmt::Display for Term {
 pub struct HardState<I> {
     /// The latest term this node has seen.
     pub term: Term,
-    /// The candidate this node voted for in `term`, if any.
+    /// The candidate this node voted for in `term` — or, if it did not vote, the
+    /// leader it followed in `term`: a node that knows a term's leader never votes
+    /// for anyone else in that term, even after a restart.
     pub voted_for: Option<I>,
 }
 

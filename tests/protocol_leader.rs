@@ -41,10 +41,11 @@ fn leader_heartbeats_every_heartbeat_interval() {
 fn follower_learns_the_leader_from_its_heartbeat_and_answers() {
     let mut n = node(config(), 2, &[1, 2, 3]);
     let out = n.step(recv(1, heartbeat(1)), ms(10));
+    // The follower never voted in term 1: following is recorded as its vote.
     assert_eq!(
         out,
         vec![
-            persist(1, None),
+            persist(1, Some(1)),
             send(1, heartbeat_response(1)),
             leader_changed(Some(1), 1),
         ]
@@ -56,7 +57,7 @@ fn follower_learns_the_leader_from_its_heartbeat_and_answers() {
 fn heartbeat_reply_in_a_new_term_comes_after_the_persist_of_that_term() {
     let mut n = restarted(config(), 2, &[1, 2, 3], hard(4, Some(3)));
     let out = n.step(recv(1, heartbeat(6)), ms(10));
-    let persisted = position(&out, |o| *o == persist(6, None)).expect("persist");
+    let persisted = position(&out, |o| *o == persist(6, Some(1))).expect("persist");
     let answered = position(&out, |o| *o == send(1, heartbeat_response(6))).expect("reply");
     assert!(persisted < answered, "{out:?}");
 }
@@ -89,7 +90,7 @@ fn heartbeat_of_a_higher_term_makes_a_leader_follower() {
     assert_eq!(
         out,
         vec![
-            persist(2, None),
+            persist(2, Some(2)),
             send(2, heartbeat_response(2)),
             role_changed(Role::Follower, 2),
             leader_changed(Some(2), 2),
@@ -132,6 +133,30 @@ fn second_leader_of_the_same_term_is_ignored() {
 }
 
 #[test]
+fn following_a_leader_is_as_durable_as_voting_for_it() {
+    // A follower that never voted in term 1 learns its leader from a heartbeat; after a
+    // restart (which forgets the leader) it must still refuse another candidate of term 1.
+    let mut n = node(no_pre_vote(), 2, &[1, 2, 3]);
+    let out = n.step(recv(1, heartbeat(1)), ms(10));
+    let durable = persists(&out);
+    assert_eq!(durable, vec![hard(1, Some(1))]);
+    let mut n = restarted(no_pre_vote(), 2, &[1, 2, 3], durable[0]);
+    assert_eq!(n.leader(), None);
+    let out = n.step(recv(3, vote_request(1)), ms(500));
+    assert_eq!(out, vec![send(3, vote_response(1, false))]);
+}
+
+#[test]
+fn a_follower_that_voted_keeps_its_vote_when_another_node_leads() {
+    // Its vote for 3 stands; it follows 1 without pretending to have voted for it.
+    let mut n = node(no_pre_vote(), 2, &[1, 2, 3]);
+    let _ = n.step(recv(3, vote_request(1)), ms(10));
+    let out = n.step(recv(1, heartbeat(1)), ms(20));
+    assert!(persists(&out).is_empty(), "{out:?}");
+    assert_eq!((n.voted_for(), n.leader()), (Some(3), Some(1)));
+}
+
+#[test]
 fn leader_ignores_a_heartbeat_of_its_own_term() {
     let (mut n, now) = leader(config(), &[1, 2, 3]);
     assert_eq!(n.step(recv(2, heartbeat(1)), now), vec![]);
@@ -145,7 +170,7 @@ fn leader_changed_reports_the_same_leader_in_a_new_term() {
     assert_eq!(
         out,
         vec![
-            persist(2, None),
+            persist(2, Some(1)),
             send(1, heartbeat_response(2)),
             leader_changed(Some(1), 2),
         ]

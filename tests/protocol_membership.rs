@@ -56,7 +56,7 @@ fn learner_follows_the_leader() {
     assert_eq!(
         out,
         vec![
-            persist(1, None),
+            persist(1, Some(1)),
             send(1, heartbeat_response(1)),
             leader_changed(Some(1), 1),
         ]
@@ -348,9 +348,10 @@ fn promoted_learners_vote_counts_once_it_is_a_voter() {
 // ---- Safety of one-voter-at-a-time changes ----------------------------------------------
 //
 // `Membership`'s safety rule has two parts: change the voter set by one voter at a
-// time, and hold an election in the new voter set before the next change. The first
-// test shows why the second part is needed; the second shows that with it, the same
-// sequence keeps one leader per term.
+// time, and let each change settle before the next — a majority of the new voter set
+// follows the leader in its term (following is durable), or an election is held in the
+// new set. The first test shows why the second part is needed; the others show that
+// with either way of settling, the same sequence keeps one leader per term.
 
 /// Four nodes that start with voters {1,2,3}; node 1 wins term 1 with node 2's vote
 /// alone, and node 4 is voter-to-be.
@@ -406,6 +407,26 @@ fn voter_changes_without_an_election_between_them_can_elect_two_leaders_in_one_t
     assert_eq!(
         node_three_campaigns_for_term_one(&mut nodes, now),
         vec![1, 3]
+    );
+}
+
+#[test]
+fn voter_changes_settled_by_following_keep_one_leader_per_term_across_restarts() {
+    // After adding node 4, it follows node 1 in term 1 (so {1,2,4}, a majority of the
+    // new set, follows) before node 2 goes. Node 4 then restarts, forgetting the
+    // leader; its durable record of following still refuses node 3's term-1 bid.
+    let (mut nodes, now) = term_one_won_by_node_one();
+    apply_everywhere(&mut nodes, Input::AddVoter(4), now);
+    let out = nodes[3].step(recv(1, heartbeat(1)), now);
+    let durable = persists(&out);
+    assert_eq!(durable, vec![hard(1, Some(1))]);
+    apply_everywhere(&mut nodes, Input::RemoveNode(2), now);
+    nodes[3] = Election::new(no_pre_vote(), 4, voters(&[1, 3, 4]), Some(durable[0]), now).unwrap();
+    assert_eq!(node_three_campaigns_for_term_one(&mut nodes, now), vec![1]);
+    assert_eq!(
+        nodes[2].role(),
+        Role::Candidate,
+        "node 4 refused: it followed node 1 in term 1"
     );
 }
 

@@ -348,7 +348,11 @@ fn vote_is_refused_in_a_term_whose_leader_is_known() {
     let mut n = follower_of(no_pre_vote(), 2, &[1, 2, 3], 1, 1, ms(0));
     let out = n.step(recv(3, vote_request(1)), ms(200));
     assert_eq!(out, vec![send(3, vote_response(1, false))]);
-    assert_eq!(n.voted_for(), None);
+    assert_eq!(
+        n.voted_for(),
+        Some(1),
+        "following leader 1 counts as its vote"
+    );
 }
 
 #[test]
