@@ -37,6 +37,16 @@ impl Clock {
         }
     }
 
+    /// A clock with the given origin offset and drift (capped at ±50 %).
+    pub(crate) fn new(offset: u64, drift_ppm: i32) -> Clock {
+        let cap = i64::from(PPM / 2);
+        let drift = i64::from(drift_ppm).clamp(-cap, cap);
+        Clock {
+            offset,
+            rate: (i64::from(PPM) + drift) as u64,
+        }
+    }
+
     /// The node's local time at global time `global`.
     pub(crate) fn local(&self, global: u64) -> Instant {
         let scaled = u128::from(global) * u128::from(self.rate) / u128::from(PPM);

@@ -15,6 +15,7 @@ use super::options::{SimOptions, nanos};
 use super::rng::{SimRng, splitmix64};
 use super::script::Action;
 use super::trace::Tracer;
+use super::tuning::Overrides;
 use crate::{ConfigError, Input, Instant, Membership, Message, Output, Role};
 
 /// The largest node id the simulator accepts (nodes are stored by id).
@@ -68,6 +69,8 @@ pub struct Simulation {
     pub(super) crashes: u64,
     pub(super) restarts: u64,
     pub(super) liveness: Option<Duration>,
+    /// Per-node configurations and clocks set by the script.
+    pub(super) overrides: Overrides,
 }
 
 impl fmt::Debug for Simulation {
@@ -104,6 +107,15 @@ impl Simulation {
     /// Like [`Simulation::new`], but returns the configuration error instead of
     /// panicking.
     pub fn try_new(options: SimOptions) -> Result<Self, ConfigError> {
+        Self::try_new_with(options, |_| {})
+    }
+
+    /// Like [`Simulation::try_new`], but runs `setup` on the simulation before the
+    /// initial nodes start (see [`SimOptions::build_with`]).
+    pub fn try_new_with(
+        options: SimOptions,
+        setup: impl FnOnce(&mut Simulation),
+    ) -> Result<Self, ConfigError> {
         options.config.validate()?;
         if options.nodes > options.config.max_voters {
             return Err(ConfigError::TooManyVoters {
@@ -136,8 +148,10 @@ impl Simulation {
             crashes: 0,
             restarts: 0,
             liveness: None,
+            overrides: Overrides::default(),
             options,
         };
+        setup(&mut sim);
         for id in 1..=*learners.end() {
             let members = sim.membership.clone();
             sim.create_node(id, members);
@@ -554,7 +568,8 @@ fn transmit(
         net.stats.dropped_down += 1;
         return;
     }
-    if rng.chance(net.loss_ppm) {
+    let (delay, loss_ppm) = net.fate(from, to);
+    if rng.chance(loss_ppm) {
         net.stats.dropped_loss += 1;
         return;
     }
@@ -563,9 +578,9 @@ fn transmit(
         to: to as u32,
         message,
     };
-    queue.push(now.saturating_add(net.delay.draw(rng)), kind);
+    queue.push(now.saturating_add(delay.draw(rng)), kind);
     if rng.chance(net.duplicate_ppm) {
         net.stats.duplicated += 1;
-        queue.push(now.saturating_add(net.delay.draw(rng)), kind);
+        queue.push(now.saturating_add(delay.draw(rng)), kind);
     }
 }

@@ -49,7 +49,7 @@ impl Simulation {
     }
 
     /// The liveness check: stops random faults, heals every link, stops message
-    /// loss, disarms mid-batch crashes and restarts every crashed node; then requires
+    /// loss (per-link loss too), disarms mid-batch crashes and restarts every crashed node; then requires
     /// a [stable leader](Simulation::stable_leader) within `timeouts` × the maximum
     /// election timeout. On failure records a
     /// [`ViolationKind::Liveness`] violation. Returns whether it succeeded.
@@ -57,6 +57,7 @@ impl Simulation {
         self.stop_faults();
         self.heal_all();
         self.net.loss_ppm = 0;
+        self.net.clear_link_losses();
         let down: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| self.nodes[i].exists && !self.nodes[i].is_up())
             .collect();

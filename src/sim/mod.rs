@@ -94,6 +94,7 @@ mod rng;
 mod script;
 mod storage;
 mod trace;
+mod tuning;
 
 pub use engine::{Delivery, DeliveryHook, MAX_NODE_ID, Simulation};
 pub use history::{Change, HistoryEntry, NodeState};

@@ -9,7 +9,7 @@
 //! if its link is down when it is sent **or** when it would arrive (in-flight
 //! packets die with the link).
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use super::options::Delay;
@@ -83,6 +83,13 @@ impl NetStats {
     }
 }
 
+/// What one directed link does differently from the network-wide settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LinkOverride {
+    pub(crate) delay: Option<Delay>,
+    pub(crate) loss_ppm: Option<u32>,
+}
+
 /// Link state and message fate parameters.
 #[derive(Debug)]
 pub(crate) struct Network {
@@ -94,6 +101,8 @@ pub(crate) struct Network {
     cuts: BTreeSet<(u64, u64)>,
     /// Whether any of the three layers is not healed (the fast path skips them all).
     faulty: bool,
+    /// Per-link overrides of the delay and loss, by directed link `(from, to)`.
+    pub(crate) links: BTreeMap<(u64, u64), LinkOverride>,
     pub(crate) delay: Delay,
     pub(crate) loss_ppm: u32,
     pub(crate) duplicate_ppm: u32,
@@ -107,6 +116,7 @@ impl Network {
             isolated: Vec::new(),
             cuts: BTreeSet::new(),
             faulty: false,
+            links: BTreeMap::new(),
             delay,
             loss_ppm,
             duplicate_ppm,
@@ -126,6 +136,36 @@ impl Network {
             && !isolated(to)
             && group(from) == group(to)
             && !self.cuts.contains(&(from, to))
+    }
+
+    /// The delay distribution and loss probability of the directed link `from → to`.
+    #[inline]
+    pub(crate) fn fate(&self, from: u64, to: u64) -> (Delay, u32) {
+        if self.links.is_empty() {
+            return (self.delay, self.loss_ppm);
+        }
+        match self.links.get(&(from, to)) {
+            Some(o) => (
+                o.delay.unwrap_or(self.delay),
+                o.loss_ppm.unwrap_or(self.loss_ppm),
+            ),
+            None => (self.delay, self.loss_ppm),
+        }
+    }
+
+    /// Sets or clears (`None`) one part of the override of `from → to`.
+    pub(crate) fn set_link(&mut self, from: u64, to: u64, set: impl FnOnce(&mut LinkOverride)) {
+        let entry = self.links.entry((from, to)).or_default();
+        set(entry);
+        if entry.delay.is_none() && entry.loss_ppm.is_none() {
+            self.links.remove(&(from, to));
+        }
+    }
+
+    /// Drops every per-link loss override (delays stay).
+    pub(crate) fn clear_link_losses(&mut self) {
+        self.links.values_mut().for_each(|l| l.loss_ppm = None);
+        self.links.retain(|_, l| l.delay.is_some());
     }
 
     /// Whether every link is up.

@@ -83,8 +83,7 @@ impl Simulation {
     /// The configuration node `id` runs in its `incarnation`.
     fn node_config(&self, id: u64, incarnation: u32) -> Config {
         let salt = splitmix64(id ^ u64::from(incarnation).rotate_left(32));
-        self.options
-            .config
+        self.config_of(id)
             .with_seed(splitmix64(self.options.seed ^ salt))
     }
 
@@ -104,6 +103,9 @@ impl Simulation {
         } else {
             Clock::random(&mut self.rng, nanos(skew.max_offset), skew.max_drift_ppm)
         };
+        // A scripted clock replaces the random one (drawn all the same, so the
+        // rest of the random stream does not depend on the override).
+        let clock = self.overrides.clocks.get(&id).copied().unwrap_or(clock);
         let config = self.node_config(id, 0);
         let Ok(election) = Election::new(config, id, membership, None, clock.local(self.now))
         else {

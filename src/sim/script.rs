@@ -11,7 +11,7 @@ use super::engine::{DeliveryHook, Simulation};
 use super::history::HistoryEntry;
 use super::invariants::Violation;
 use super::network::NetStats;
-use super::options::{SimOptions, nanos};
+use super::options::{Delay, SimOptions, nanos};
 use super::trace::TraceSink;
 use crate::{Election, Freshness, HardState, Input, Instant, Membership, Output, Role};
 
@@ -63,6 +63,40 @@ pub enum Action {
     SetFreshness(u64, Freshness),
     /// [`Simulation::command`] (the outputs are recorded, not returned).
     Command(u64, Input<u64>),
+    /// [`Simulation::set_link_delay`].
+    SetLinkDelay {
+        /// Sender side.
+        from: u64,
+        /// Receiver side.
+        to: u64,
+        /// The link's delay distribution.
+        delay: Delay,
+    },
+    /// [`Simulation::clear_link_delay`].
+    ClearLinkDelay {
+        /// Sender side.
+        from: u64,
+        /// Receiver side.
+        to: u64,
+    },
+    /// [`Simulation::set_link_loss`].
+    SetLinkLoss {
+        /// Sender side.
+        from: u64,
+        /// Receiver side.
+        to: u64,
+        /// Loss probability in parts per million (`None`: the network's).
+        ppm: Option<u32>,
+    },
+    /// [`Simulation::set_clock`].
+    SetClock {
+        /// The node.
+        node: u64,
+        /// Its local clock's origin offset.
+        offset: Duration,
+        /// Its rate error, in parts per million.
+        drift_ppm: i32,
+    },
     /// [`Simulation::start_faults`].
     StartFaults,
     /// [`Simulation::stop_faults`].
@@ -91,6 +125,18 @@ impl fmt::Debug for Action {
             Action::RemoveNode(n) => write!(f, "RemoveNode({n})"),
             Action::SetFreshness(n, x) => write!(f, "SetFreshness({n}, {x:?})"),
             Action::Command(n, i) => write!(f, "Command({n}, {i:?})"),
+            Action::SetLinkDelay { from, to, delay } => {
+                write!(f, "SetLinkDelay({from} -> {to}, {delay})")
+            }
+            Action::ClearLinkDelay { from, to } => write!(f, "ClearLinkDelay({from} -> {to})"),
+            Action::SetLinkLoss { from, to, ppm } => {
+                write!(f, "SetLinkLoss({from} -> {to}, {ppm:?})")
+            }
+            Action::SetClock {
+                node,
+                offset,
+                drift_ppm,
+            } => write!(f, "SetClock({node}, {offset:?}, {drift_ppm} ppm)"),
             Action::StartFaults => write!(f, "StartFaults"),
             Action::StopFaults => write!(f, "StopFaults"),
             Action::Call(_) => write!(f, "Call(..)"),
@@ -124,6 +170,14 @@ impl Simulation {
             Action::Command(n, input) => {
                 let _ = self.command(n, input);
             }
+            Action::SetLinkDelay { from, to, delay } => self.set_link_delay(from, to, delay),
+            Action::ClearLinkDelay { from, to } => self.clear_link_delay(from, to),
+            Action::SetLinkLoss { from, to, ppm } => self.set_link_loss(from, to, ppm),
+            Action::SetClock {
+                node,
+                offset,
+                drift_ppm,
+            } => self.set_clock(node, offset, drift_ppm),
             Action::StartFaults => self.start_faults(),
             Action::StopFaults => self.stop_faults(),
             Action::Call(f) => f(self),
