@@ -9,6 +9,11 @@
 //!
 //! `PROPTEST_CASES=2000 cargo test --release --all-features --test sim_proptest`
 //! runs more cases.
+//!
+//! Membership changes come in two flavours, one property each: settled by an
+//! election in a newer term (`Fault::Member`), or by rule 2's cheaper form, a
+//! majority of the new voter set durably following the leader
+//! (`Fault::MemberByFollowing`).
 #![cfg(feature = "sim")]
 
 use std::cell::Cell;
@@ -54,6 +59,21 @@ enum Fault {
     /// 1 adds a learner (or demotes a voter), 2 removes a member. The node may be
     /// one of [`EXTRA`] ids beyond the initial cluster.
     Member(u8, u64),
+    /// The same change, settled the cheaper way rule 2 allows: made only once a
+    /// majority of the current voter set *durably* follows the leader of the current
+    /// term (each one's durable `HardState` is that term with its vote on the
+    /// leader, which is how the core records following); no step-down, no election.
+    MemberByFollowing(u8, u64),
+}
+
+/// Which membership changes a schedule makes, and how each one settles.
+#[derive(Clone, Copy, Debug)]
+enum Changes {
+    None,
+    /// [`Fault::Member`]: an election in a newer term between two changes.
+    ByElection,
+    /// [`Fault::MemberByFollowing`]: a majority durably follows the leader.
+    ByFollowing,
 }
 
 /// Ids a membership change may add beyond the initial cluster.
@@ -73,8 +93,8 @@ struct Schedule {
 /// How long the schedule runs before healing (faults land in `[0, HORIZON)`).
 const HORIZON_MS: u64 = 3_000;
 
-/// A random fault; with `membership`, one-voter membership changes too.
-fn fault(nodes: u64, membership: bool) -> BoxedStrategy<Fault> {
+/// A random fault; one-voter membership changes too unless `changes` is `None`.
+fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
     let node = 0..nodes;
     let faults = prop_oneof![
         3 => node.clone().prop_map(Fault::Crash),
@@ -89,22 +109,28 @@ fn fault(nodes: u64, membership: bool) -> BoxedStrategy<Fault> {
         2 => node.clone().prop_map(Fault::Campaign),
         1 => node.prop_map(Fault::StepDown),
     ];
-    if membership {
-        let change = (0u8..3, 0..nodes + EXTRA).prop_map(|(op, n)| Fault::Member(op, n));
-        prop_oneof![24 => faults, 3 => change].boxed()
-    } else {
-        faults.boxed()
+    let change = (0u8..3, 0..nodes + EXTRA);
+    match changes {
+        Changes::None => faults.boxed(),
+        Changes::ByElection => {
+            let change = change.prop_map(|(op, n)| Fault::Member(op, n));
+            prop_oneof![24 => faults, 3 => change].boxed()
+        }
+        Changes::ByFollowing => {
+            let change = change.prop_map(|(op, n)| Fault::MemberByFollowing(op, n));
+            prop_oneof![24 => faults, 3 => change].boxed()
+        }
     }
 }
 
-fn schedule(membership: bool) -> impl Strategy<Value = Schedule> {
+fn schedule(changes: Changes) -> impl Strategy<Value = Schedule> {
     (1usize..=7).prop_flat_map(move |nodes| {
         (
             any::<u64>(),
             Just(nodes),
             any::<bool>(),
             any::<bool>(),
-            prop::collection::vec((0..HORIZON_MS, fault(nodes as u64, membership)), 0..24),
+            prop::collection::vec((0..HORIZON_MS, fault(nodes as u64, changes)), 0..24),
         )
             .prop_map(|(seed, nodes, pre_vote, check_quorum, faults)| Schedule {
                 seed,
@@ -176,6 +202,25 @@ impl Schedule {
                     let _ = sim.command(leader, Input::StepDown);
                 }))
             }
+            Fault::MemberByFollowing(op, a) => {
+                let node = a % (n + EXTRA) + 1;
+                Action::Call(Box::new(move |sim: &mut Simulation| {
+                    if !majority_durably_follows(sim) {
+                        return; // not settled yet: skip this change
+                    }
+                    let voters = sim.membership().voters().len();
+                    match op {
+                        0 => sim.add_voter(node),
+                        1 if voters > 1 || !sim.membership().is_voter(node) => {
+                            sim.add_learner(node);
+                        }
+                        2 if voters > 1 || !sim.membership().is_voter(node) => {
+                            sim.remove_node(node);
+                        }
+                        _ => {}
+                    }
+                }))
+            }
         }
     }
 
@@ -205,6 +250,28 @@ impl Schedule {
 }
 
 /// Runs a schedule, heals, and demands no violation and a stable leader.
+/// Rule 2, the cheaper way: a leader in contact with a quorum, and a majority of the
+/// application's current voter set whose durable `HardState` is the leader's term
+/// with the vote on the leader.
+fn majority_durably_follows(sim: &Simulation) -> bool {
+    let Some(leader) = sim.leader() else {
+        return false;
+    };
+    let Some(term) = sim.term(leader) else {
+        return false;
+    };
+    let members = sim.membership();
+    let following = members
+        .voters()
+        .iter()
+        .filter(|&&v| {
+            sim.durable(v)
+                .is_some_and(|h| h.term == term && h.voted_for == Some(leader))
+        })
+        .count();
+    following >= members.quorum()
+}
+
 fn check(s: &Schedule) -> Result<(), TestCaseError> {
     let mut sim = s.simulation();
     sim.run_for(Duration::from_millis(HORIZON_MS));
@@ -218,13 +285,22 @@ proptest! {
     #![proptest_config(cases(48))]
 
     #[test]
-    fn any_fault_schedule_is_safe_and_a_leader_follows_healing(s in schedule(false)) {
+    fn any_fault_schedule_is_safe_and_a_leader_follows_healing(s in schedule(Changes::None)) {
         check(&s)?;
     }
 
     /// The same with one-voter membership changes made by the rule.
     #[test]
-    fn membership_changes_by_the_rule_keep_one_leader_per_term(s in schedule(true)) {
+    fn membership_changes_by_the_rule_keep_one_leader_per_term(s in schedule(Changes::ByElection)) {
+        check(&s)?;
+    }
+
+    /// The same, each change settled by a majority durably following the leader
+    /// (rule 2's cheaper form) instead of by a new election.
+    #[test]
+    fn membership_changes_settled_by_durable_following_keep_one_leader_per_term(
+        s in schedule(Changes::ByFollowing)
+    ) {
         check(&s)?;
     }
 }
@@ -303,4 +379,28 @@ fn a_hand_written_schedule_runs_clean() {
     // Node 6 joined as a voter, node 7 as a learner, each once a leader was settled.
     assert_eq!(sim.membership().voters(), &[1, 2, 3, 4, 5, 6]);
     assert_eq!(sim.membership().learners(), &[7]);
+}
+
+/// The cheaper settle rule in action: each addition waits only until a majority of
+/// the new voter set durably follows the leader, so three changes go through within
+/// the first term, without a single election after the first.
+#[test]
+fn changes_settled_by_durable_following_need_no_election() {
+    let s = Schedule {
+        seed: 1,
+        nodes: 3,
+        pre_vote: true,
+        check_quorum: true,
+        faults: vec![
+            (500, Fault::MemberByFollowing(0, 3)), // add node 4 as a voter
+            (600, Fault::MemberByFollowing(1, 4)), // add node 5 as a learner
+            (1_000, Fault::MemberByFollowing(0, 4)), // promote node 5
+        ],
+    };
+    let mut sim = s.simulation();
+    sim.run_for(Duration::from_millis(HORIZON_MS));
+    assert_eq!(sim.membership().voters(), &[1, 2, 3, 4, 5]);
+    assert_eq!(sim.leader_history().count(), 1);
+    assert!(majority_durably_follows(&sim));
+    check(&s).unwrap();
 }
