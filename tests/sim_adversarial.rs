@@ -324,7 +324,7 @@ fn a_crash_around_a_vote_write_never_yields_a_double_vote() {
 fn clock_drift_within_bounds_causes_no_elections() {
     for seed in 0..4 {
         let mut sim = SimOptions::new(seed).nodes(5).build_with(|s| {
-            s.set_clock(1, 0 * MS, -200_000);
+            s.set_clock(1, Duration::ZERO, -200_000);
             (2..=5).for_each(|n| s.set_clock(n, (n as u32) * 250 * MS, 200_000));
         });
         let _ = sim.command(1, Input::Campaign);
