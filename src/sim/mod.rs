@@ -53,15 +53,21 @@
 //!   probability [`SimOptions::duplicate_ppm`]. Varied delays reorder messages.
 //!   Links are directed: see [`Simulation::cut`], [`Simulation::partition`],
 //!   [`Simulation::isolate`]. A message whose link is down when it is sent or when
-//!   it arrives is dropped.
+//!   it arrives is dropped. One directed link can have its own delay or loss
+//!   ([`Simulation::set_link_delay`], [`Simulation::set_link_loss`]).
 //! * **Storage.** A `Persist` takes [`SimOptions::persist_latency`]; the outputs
 //!   after it wait until it is durable, and the node is blocked meanwhile (inputs
 //!   queue up, timers wait). A crash loses the pending write and everything waiting
 //!   for it; a restart sees only the last durable `HardState`. Crashes can land
 //!   between any two outputs of a batch ([`Simulation::crash_mid_batch`]).
 //! * **Clocks.** Each node's local time is `offset + time × (1 + drift)` with a
-//!   random offset and a bounded drift in parts per million ([`ClockSkew`]). Local
-//!   time is monotonic, and a node is never woken before its own deadline.
+//!   random offset and a bounded drift in parts per million ([`ClockSkew`]), or
+//!   the ones a script sets ([`Simulation::set_clock`]). Local time is monotonic,
+//!   and a node is never woken before its own deadline.
+//! * **Configuration.** Every node runs [`SimOptions::config`] unless the script
+//!   gives it its own ([`Simulation::set_config`], from the node's next start or
+//!   restart; [`SimOptions::build_with`] sets it before time zero), e.g. one node
+//!   without PreVote, as in a mixed-version rollout.
 //! * **Membership.** The simulation holds the application's membership
 //!   ([`Simulation::membership`]); [`Simulation::add_voter`],
 //!   [`Simulation::add_learner`] and [`Simulation::remove_node`] update it and send
