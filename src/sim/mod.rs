@@ -62,8 +62,9 @@
 //!   between any two outputs of a batch ([`Simulation::crash_mid_batch`]).
 //! * **Clocks.** Each node's local time is `offset + time × (1 + drift)` with a
 //!   random offset and a bounded drift in parts per million ([`ClockSkew`]), or
-//!   the ones a script sets ([`Simulation::set_clock`]). Local time is monotonic,
-//!   and a node is never woken before its own deadline.
+//!   the ones a script sets ([`Simulation::set_clock`]). Local time is monotonic
+//!   (unless a script sets a running node's clock back), and a node is never woken
+//!   before its own deadline.
 //! * **Configuration.** Every node runs [`SimOptions::config`] unless the script
 //!   gives it its own ([`Simulation::set_config`], from the node's next start or
 //!   restart; [`SimOptions::build_with`] sets it before time zero), e.g. one node
