@@ -100,29 +100,16 @@ impl<I: NodeId> Election<I> {
                 self.leader_contact = NEVER;
             }
         }
-        let quorum = self.membership.quorum();
         match self.role {
             Role::Follower => {}
-            Role::Leader => {
-                if !self.membership.is_voter(self.id) {
-                    self.become_follower(self.term, now);
-                }
+            Role::Leader if !self.membership.is_voter(self.id) => {
+                self.become_follower(self.term, now);
             }
+            Role::Leader => {}
             Role::PreCandidate | Role::Candidate if !self.can_campaign() => {
                 self.become_follower(self.term, now);
             }
-            Role::PreCandidate | Role::Candidate if self.tally.yes() >= quorum => {
-                if self.role == Role::PreCandidate {
-                    self.become_candidate(now, out);
-                } else {
-                    self.become_leader(now, out);
-                }
-            }
-            Role::PreCandidate | Role::Candidate => {
-                if self.tally.no() >= quorum {
-                    self.abandon_campaign();
-                }
-            }
+            Role::PreCandidate | Role::Candidate => self.settle_round(now, out),
         }
     }
 }

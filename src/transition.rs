@@ -81,19 +81,40 @@ impl<I: NodeId> Election<I> {
         }
     }
 
-    /// Asks for pre-votes for `term + 1` without changing term or vote.
-    fn become_pre_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        self.role = Role::PreCandidate;
-        // Forget the leader, so this node grants others' pre-votes too (etcd's fix for
-        // the PreVote + CheckQuorum deadlock).
+    /// Starts a (pre-)election round as `role`: forgets the leader, draws a fresh
+    /// timeout, and counts its own vote. True if that vote alone is a quorum.
+    fn start_round(&mut self, role: Role, now: crate::Instant) -> bool {
+        self.role = role;
+        // Forgetting the leader also makes a pre-candidate grant others' pre-votes
+        // (etcd's fix for the PreVote + CheckQuorum deadlock).
         self.leader = None;
         self.leader_contact = NEVER;
         self.timers.stop(Timer::CheckQuorum);
         self.arm_election_timer(now, true);
         self.tally.reset(&self.membership);
         self.tally.record(&self.membership, self.id, true);
+        self.tally.yes() >= self.membership.quorum()
+    }
+
+    /// After an answer was counted (or the voter set changed): a (pre-)candidate with
+    /// a quorum of grants moves on, one with a quorum of refusals gives up the round.
+    pub(crate) fn settle_round(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+        let quorum = self.membership.quorum();
+        if self.tally.yes() >= quorum {
+            match self.role {
+                Role::PreCandidate => self.become_candidate(now, out),
+                Role::Candidate => self.become_leader(now, out),
+                Role::Follower | Role::Leader => {}
+            }
+        } else if self.tally.no() >= quorum {
+            self.abandon_campaign();
+        }
+    }
+
+    /// Asks for pre-votes for `term + 1` without changing term or vote.
+    fn become_pre_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         self.stats.pre_votes_started.bump();
-        if self.tally.yes() >= self.membership.quorum() {
+        if self.start_round(Role::PreCandidate, now) {
             self.become_candidate(now, out);
             return;
         }
@@ -115,15 +136,8 @@ impl<I: NodeId> Election<I> {
         }
         self.term = self.term.next();
         self.voted_for = Some(self.id);
-        self.role = Role::Candidate;
-        self.leader = None;
-        self.leader_contact = NEVER;
-        self.timers.stop(Timer::CheckQuorum);
-        self.arm_election_timer(now, true);
-        self.tally.reset(&self.membership);
-        self.tally.record(&self.membership, self.id, true);
         self.stats.elections_started.bump();
-        if self.tally.yes() >= self.membership.quorum() {
+        if self.start_round(Role::Candidate, now) {
             self.become_leader(now, out);
             return;
         }

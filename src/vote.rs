@@ -74,70 +74,31 @@ impl<I: NodeId> Election<I> {
         );
     }
 
-    /// Counts a pre-vote reply.
-    pub(crate) fn on_pre_vote_response(
-        &mut self,
-        from: I,
-        term: Term,
-        granted: bool,
-        now: Instant,
-        out: &mut Vec<Output<I>>,
-    ) {
-        // Replies echo the term asked about (ours + 1) without anyone having moved to it,
-        // so only a term beyond that one says the responder is ahead of us.
-        let asked = self.term.next();
-        if term > asked {
-            self.become_follower(term, now);
-            return;
-        }
-        if term < asked {
-            self.stats.dropped_stale.bump();
-            return;
-        }
-        if self.role != Role::PreCandidate {
-            self.stats.dropped_unexpected.bump();
-            return;
-        }
-        if !self.count(from, granted) {
-            return;
-        }
-        let quorum = self.membership.quorum();
-        if self.tally.yes() >= quorum {
-            self.become_candidate(now, out);
-        } else if self.tally.no() >= quorum {
-            self.abandon_campaign();
-        }
-    }
-
-    /// Counts a vote reply.
+    /// Counts a vote or pre-vote reply.
     pub(crate) fn on_vote_response(
         &mut self,
         from: I,
         term: Term,
+        pre_vote: bool,
         granted: bool,
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
-        if term > self.term {
+        // Pre-vote replies echo the term asked about (ours + 1) without anyone having
+        // moved to it, so for them only a term beyond that says the responder is ahead.
+        let (asked, role) = if pre_vote {
+            (self.term.next(), Role::PreCandidate)
+        } else {
+            (self.term, Role::Candidate)
+        };
+        if term > asked {
             self.become_follower(term, now);
-            return;
-        }
-        if term < self.term {
+        } else if term < asked {
             self.stats.dropped_stale.bump();
-            return;
-        }
-        if self.role != Role::Candidate {
+        } else if self.role != role {
             self.stats.dropped_unexpected.bump();
-            return;
-        }
-        if !self.count(from, granted) {
-            return;
-        }
-        let quorum = self.membership.quorum();
-        if self.tally.yes() >= quorum {
-            self.become_leader(now, out);
-        } else if self.tally.no() >= quorum {
-            self.abandon_campaign();
+        } else if self.count(from, granted) {
+            self.settle_round(now, out);
         }
     }
 
@@ -177,18 +138,9 @@ impl<I: NodeId> Election<I> {
             }
             Message::VoteResponse {
                 term,
-                pre_vote: true,
+                pre_vote,
                 granted,
-            } => {
-                self.on_pre_vote_response(from, term, granted, now, out);
-            }
-            Message::VoteResponse {
-                term,
-                pre_vote: false,
-                granted,
-            } => {
-                self.on_vote_response(from, term, granted, now, out);
-            }
+            } => self.on_vote_response(from, term, pre_vote, granted, now, out),
             Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
             Message::HeartbeatResponse { term } => self.on_heartbeat_response(from, term, now),
         }
