@@ -49,7 +49,8 @@ impl<I: NodeId> Election<I> {
     }
 
     /// A quorum refused this (pre-)candidate: it cannot win this round, so it becomes
-    /// a follower at once (and may grant another candidate's vote), but keeps the
+    /// a follower at once (a former pre-candidate, which has not voted in this term,
+    /// may then grant another candidate's vote; a candidate keeps its self-vote), but keeps the
     /// election timer it drew when the round started. Re-arming here would restart
     /// every losing candidate's timer at the same moment — the moment the refusals
     /// arrive — and keep split votes in lock-step when the timeout range is narrower
