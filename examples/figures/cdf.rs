@@ -1,6 +1,7 @@
 //! The CDF figures: Figure 16 (ours vs the paper) and the thesis' WAN experiment.
 
 use ballot::sim::experiments::figure16::{self, Figure16, RANGES, Reference};
+use ballot::sim::experiments::quantile;
 use ballot::sim::experiments::wan::Wan;
 use plotters::prelude::*;
 
@@ -207,12 +208,17 @@ pub fn wan(o: &Options) -> Res {
     let mut curves: Vec<(usize, Vec<f64>, f64)> = Vec::new();
     for failed in 0..=2 {
         let outcome = Wan::new(failed).with_seed(o.seed).run(o.wan_trials);
-        let sorted: Vec<f64> = outcome.sorted().into_iter().map(ms).collect();
+        let durations = outcome.sorted();
+        let sorted: Vec<f64> = durations.iter().copied().map(ms).collect();
         let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
-        let p999 = sorted[(sorted.len() * 999 / 1000).min(sorted.len() - 1)];
+        let q = |ppm: u32| quantile(&durations, ppm).map_or(f64::NAN, ms);
         println!(
-            "  wan {failed} failed: mean {mean:.0} ms, p99.9 {p999:.0} ms, max {:.0} ms, \
-             term 1 split {:.1} %, unfinished {}, violations {}",
+            "  wan {failed} failed: mean {mean:.0} ms, median {:.0}, p90 {:.0}, p99 {:.0}, p99.9 {:.0}, \
+             max {:.0} ms; term 1 split {:.1} %, unfinished {}, violations {}",
+            q(500_000),
+            q(900_000),
+            q(990_000),
+            q(999_000),
             sorted.last().copied().unwrap_or(0.0),
             100.0 * outcome.first_term_splits() as f64 / o.wan_trials as f64,
             outcome.unfinished(),

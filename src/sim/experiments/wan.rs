@@ -1,7 +1,7 @@
 //! Ongaro's thesis §9.3 WAN experiment: election times of a five-server cluster
 //! spanning a continent, with zero, one or two servers failed.
 //!
-//! The thesis (§9.3, "Simulated WAN network", its Figure 9.9) ran its AvailSim
+//! The thesis (§9.3, "Simulated WAN network") ran its AvailSim
 //! simulator with these settings, 10,000 elections per curve:
 //!
 //! * five servers, of which 0, 1 or 2 have failed;
