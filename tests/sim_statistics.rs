@@ -82,3 +82,72 @@ fn with_everyone_up_the_first_term_still_follows_the_model() {
     );
     assert!(outcome.no_leader > 0, "split votes still happen");
 }
+
+/// Like [`check`], against the thesis' general formula
+/// ([`SplitVote::thesis_rate`]), for clusters with more live servers than a bare
+/// majority.
+fn check_general(experiment: SplitVote, thesis: f64) {
+    let model = experiment.thesis_rate();
+    assert!(
+        (model - thesis).abs() < 0.0005,
+        "formula {model} vs thesis {thesis}"
+    );
+    let n = trials();
+    let outcome = experiment.run(n);
+    let sigma = outcome.variance_if(model).sqrt();
+    let observed = outcome.fraction();
+    println!(
+        "{} servers, {} down, δ = {:?}: no leader in term 1 in {}/{} trials = {:.2} % \
+         (thesis formula {:.2} %, σ {:.2} points, {:+.1} σ)",
+        experiment.servers,
+        experiment.down,
+        experiment.latency,
+        outcome.no_leader,
+        n,
+        100.0 * observed,
+        100.0 * model,
+        100.0 * sigma,
+        (observed - model) / sigma,
+    );
+    assert!(
+        (observed - model).abs() <= 4.0 * sigma,
+        "observed {observed:.4} vs formula {model:.4}: more than 4σ ({sigma:.4}) apart"
+    );
+}
+
+#[test]
+fn the_general_formula_is_the_bare_majority_formula_for_a_bare_majority() {
+    for ppm in [0, 10_000, 100_000, 200_000, 500_000, 1_000_000] {
+        for (servers, down) in [(3, 1), (5, 2), (7, 3), (9, 4)] {
+            let e = SplitVote::new(servers, down, ppm);
+            assert!(
+                (e.thesis_rate() - e.predicted()).abs() < 1e-12,
+                "{servers}/{down} at {ppm} ppm: {} vs {}",
+                e.thesis_rate(),
+                e.predicted()
+            );
+        }
+    }
+    // The thesis' worked example: s = 4 of n = 5, range 100 ms, δ = 1, 10, 20 ms:
+    // "about 0.06 %", "about 5.2 %", "about 18.1 %".
+    for (ppm, thesis) in [(10_000, 0.0006), (100_000, 0.052), (200_000, 0.181)] {
+        let rate = SplitVote::new(5, 1, ppm).thesis_rate();
+        assert!((rate - thesis).abs() < 0.0005, "{ppm}: {rate} vs {thesis}");
+    }
+    // No majority alive: every term splits; one server: never.
+    assert_eq!(SplitVote::new(5, 3, 100_000).thesis_rate(), 1.0);
+    assert_eq!(SplitVote::new(1, 0, 100_000).thesis_rate(), 0.0);
+}
+
+#[test]
+fn five_servers_one_down_follow_the_thesis_general_formula() {
+    // s = 4 of 5, δ = 0.2 × range: a split needs the first 3 timeouts within δ,
+    // Σ_{k=2}^{4} C(4,k) 0.2^k 0.8^(4-k) = 18.08 %.
+    check_general(SplitVote::new(5, 1, 200_000).with_seed(51), 0.1808);
+}
+
+#[test]
+fn five_servers_all_up_follow_the_thesis_general_formula() {
+    // s = 5 of 5, δ = 0.2 × range: the first 4 within δ, 5.79 %.
+    check_general(SplitVote::new(5, 0, 200_000).with_seed(50), 0.05792);
+}

@@ -6,8 +6,11 @@
 //!   --features sim --example figure16` prints ours next to the paper's).
 //! * [`split_vote`]: Ongaro's thesis §9.3 — how often the first term ends
 //!   without a leader when every timer starts together.
+//! * [`wan`]: Ongaro's thesis §9.3 WAN experiment — election times of five
+//!   servers with 30–40 ms one-way latency and 300–600 ms timeouts, with 0, 1
+//!   or 2 servers failed.
 //!
-//! Both build one [`Simulation`](super::Simulation) per trial, seeded from the
+//! Each builds one [`Simulation`](super::Simulation) per trial, seeded from the
 //! experiment's seed and the trial number, so a result replays exactly. The
 //! statistics ([`Summary`], [`ks_distance`]) use integer quantiles, the same for
 //! our samples and the paper's.
@@ -15,5 +18,6 @@
 pub mod figure16;
 pub mod split_vote;
 mod summary;
+pub mod wan;
 
 pub use summary::{Summary, ks_critical_squared, ks_distance, quantile};

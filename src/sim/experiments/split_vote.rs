@@ -17,6 +17,10 @@
 //! | 5 | 2 | 0.2 | `1 - 0.8³ = 0.488` |
 //! | 9 | 4 | 0.1 | `1 - 0.9⁵ ≈ 0.410` |
 //!
+//! With more live servers than a bare majority, the thesis' general formula
+//! applies ([`SplitVote::thesis_rate`]): term 1 splits only when enough servers
+//! time out within `δ` of the first that it cannot collect a majority.
+//!
 //! [`SplitVote`] runs that experiment on the real [`Election`](crate::Election)
 //! through the simulator (PreVote off, as in the model) and counts the trials
 //! whose term 1 produced no leader.
@@ -96,6 +100,34 @@ impl SplitVote {
         1.0 - all_late
     }
 
+    /// The thesis' general split-vote formula for a fixed latency (§9.3, "Split
+    /// vote rate with fixed latency"): with `s` live servers of `n`, the first
+    /// server to time out gets its own vote and those of the servers that time
+    /// out more than `δ` after it, so term 1 splits when the first
+    /// `c = s - ⌊n/2⌋ + 1` timeouts fall within `δ` of each other, which has
+    /// probability `Σ_{k=c-1}^{s} C(s, k) lᵏ (1 - l)^{s-k}` with `l = δ / (max -
+    /// min)` (capped at 1). For a bare majority (`c = 2`) this is
+    /// [`SplitVote::predicted`]; with more live servers it is lower. 1 if the
+    /// live servers are no majority (no term can elect anyone), 0 if `c > s`.
+    pub fn thesis_rate(&self) -> f64 {
+        let n = self.servers;
+        let s = self.servers.saturating_sub(self.down);
+        if s < n / 2 + 1 {
+            return 1.0;
+        }
+        let c = s - n / 2 + 1;
+        if c > s {
+            return 0.0;
+        }
+        let range = nanos(self.timeout_max.saturating_sub(self.timeout_min)) as f64;
+        let l = (nanos(self.latency) as f64 / range).min(1.0);
+        let mut total = 0.0;
+        for k in c - 1..=s {
+            total += binomial(s, k) * powi(l, k) * powi(1.0 - l, s - k);
+        }
+        total.min(1.0)
+    }
+
     /// Runs trial `index`; returns whether some node became leader in term 1.
     ///
     /// # Panics
@@ -141,6 +173,20 @@ impl SplitVote {
             no_leader: trials - with_leader,
         }
     }
+}
+
+/// `C(n, k)` as a float (exact for the small cluster sizes used here).
+fn binomial(n: usize, k: usize) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    let k = k.min(n - k);
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// `x^e` by repeated multiplication (`core` has no `powi` without `std`).
+fn powi(x: f64, e: usize) -> f64 {
+    (0..e).fold(1.0, |acc, _| acc * x)
 }
 
 /// How many trials ended term 1 without a leader.
