@@ -33,11 +33,19 @@ fn no_file_is_none_and_records_round_trip() {
     let path = dir.path().join("state");
     let mut store = FileStore::new(&path, 1u64).unwrap();
     assert_eq!(store.load().unwrap(), None);
-    for record in [hs(0, None), hs(1, Some(1)), hs(u64::MAX, Some(u64::MAX)), hs(7, None)] {
+    for record in [
+        hs(0, None),
+        hs(1, Some(1)),
+        hs(u64::MAX, Some(u64::MAX)),
+        hs(7, None),
+    ] {
         store.save(&record).unwrap();
         assert_eq!(store.load().unwrap(), Some(record));
         // A fresh store on the same file reads the same (a restart).
-        assert_eq!(FileStore::new(&path, 1u64).unwrap().load().unwrap(), Some(record));
+        assert_eq!(
+            FileStore::new(&path, 1u64).unwrap().load().unwrap(),
+            Some(record)
+        );
     }
     assert!(!tmp_of(&path).exists(), "no temp file left behind");
     assert_eq!(
@@ -159,7 +167,10 @@ fn another_nodes_file_another_version_and_other_id_types_are_refused() {
         .save(&hs(3, Some(1)))
         .unwrap();
     let as_u32 = FileStore::new(&path, 1u32).unwrap().load();
-    assert!(matches!(as_u32, Err(StoreError::Damaged { .. })), "{as_u32:?}");
+    assert!(
+        matches!(as_u32, Err(StoreError::Damaged { .. })),
+        "{as_u32:?}"
+    );
 }
 
 #[test]
@@ -176,7 +187,11 @@ fn a_crash_between_the_temp_write_and_the_rename_keeps_the_previous_state() {
         .save(&hs(5, Some(1)))
         .unwrap();
     fs::copy(&other, tmp_of(&path)).unwrap();
-    assert_eq!(store.load().unwrap(), Some(hs(4, Some(2))), "the old record");
+    assert_eq!(
+        store.load().unwrap(),
+        Some(hs(4, Some(2))),
+        "the old record"
+    );
     // And a crash half-way through writing the temp file.
     fs::write(tmp_of(&path), b"BALLOT").unwrap();
     let mut restarted = FileStore::new(&path, 1u64).unwrap();
@@ -208,5 +223,8 @@ fn the_memory_store_shares_its_record_between_clones() {
     assert_eq!(store.load().unwrap(), None);
     store.save(&hs(2, Some(3))).unwrap();
     assert_eq!(view.get(), Some(hs(2, Some(3))));
-    assert_eq!(MemoryStore::with(hs(1, None)).load().unwrap(), Some(hs(1, None)));
+    assert_eq!(
+        MemoryStore::with(hs(1, None)).load().unwrap(),
+        Some(hs(1, None))
+    );
 }
