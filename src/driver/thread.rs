@@ -37,6 +37,9 @@ use crate::{Config, ConfigError, Election, HardState, Input, Membership, Message
 
 type Reply<I> = Sender<Result<(), CommandFailed<I>>>;
 
+/// Events handled back to back before the loop looks at the clock again.
+const BATCH: usize = 64;
+
 enum Event<I: NodeId> {
     Deliver(I, Message),
     Command(Input<I>, Reply<I>),
@@ -265,7 +268,7 @@ where
     S: Store<I>,
     T: Transport<I>,
 {
-    loop {
+    'run: loop {
         publish(&mut core, &shared);
         // Expiry is decided by the clock, not by which wait returned.
         let now = clock.now();
@@ -289,20 +292,30 @@ where
                 Err(_) => break,
             },
         };
-        let now = clock.now();
-        match event {
-            Event::Deliver(from, message) => {
-                shared.queued.fetch_sub(1, Ordering::Relaxed);
-                core.receive(from, message, now);
+        // Handle it and whatever else is already queued (up to a bound, so the
+        // deadline and status are looked at again soon), each at its own time.
+        let mut next = Some(event);
+        let mut handled = 0;
+        while let Some(event) = next.take() {
+            let now = clock.now();
+            match event {
+                Event::Deliver(from, message) => {
+                    shared.queued.fetch_sub(1, Ordering::Relaxed);
+                    core.receive(from, message, now);
+                }
+                Event::Command(input, reply) => core.command(input, now, reply),
+                Event::Written(result) => core.written(result),
+                Event::Stats(reply) => {
+                    let _ = reply.send(core.snapshot());
+                }
+                Event::Shutdown => break 'run,
             }
-            Event::Command(input, reply) => core.command(input, now, reply),
-            Event::Written(result) => core.written(result),
-            Event::Stats(reply) => {
-                let _ = reply.send(core.snapshot());
+            start_write(&mut core, &writes);
+            handled += 1;
+            if handled < BATCH && !core.halted() {
+                next = rx.try_recv().ok();
             }
-            Event::Shutdown => break,
         }
-        start_write(&mut core, &writes);
     }
     core.stop();
     publish(&mut core, &shared);

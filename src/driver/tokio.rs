@@ -93,6 +93,9 @@ impl<I: Send + Sync + 'static, S: Store<I>> AsyncStore<I> for Blocking<S> {
 
 type Reply<I> = oneshot::Sender<Result<(), CommandFailed<I>>>;
 
+/// Received messages handled back to back before the loop selects again.
+const BATCH: usize = 64;
+
 enum Request<I: NodeId> {
     Command(Input<I>, Reply<I>),
     Stats(oneshot::Sender<DriverStats>),
@@ -303,6 +306,15 @@ where
             () = &mut sleep => {}
         }
         forward(&mut core, &ch);
+        // Messages already queued, back to back (bounded, so the deadline and the
+        // other channels are looked at again soon), each at its own time.
+        for _ in 0..BATCH {
+            let Ok((from, message)) = ch.inbound.try_recv() else {
+                break;
+            };
+            core.receive(from, message, clock.tokio_now());
+            forward(&mut core, &ch);
+        }
     }
     core.stop();
     forward(&mut core, &ch);
