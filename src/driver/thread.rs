@@ -23,7 +23,7 @@
 //! assert!(halted.error.is_none());
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -55,6 +55,7 @@ type Watchers<I> = (NodeStatus<I>, Vec<Sender<NodeStatus<I>>>);
 struct Shared<I> {
     status: Mutex<Watchers<I>>,
     queued: AtomicUsize,
+    dropped: AtomicU64,
 }
 
 /// A cloneable handle to a node running on its own thread: deliver messages, send
@@ -137,6 +138,7 @@ where
     let shared = Arc::new(Shared {
         status: Mutex::new((status, Vec::new())),
         queued: AtomicUsize::new(0),
+        dropped: AtomicU64::new(0),
     });
     let handle = Handle {
         tx: tx.clone(),
@@ -197,6 +199,8 @@ impl<I: NodeId> Handle<I> {
     pub fn deliver(&self, from: I, message: Message) -> Result<(), SendError> {
         if self.shared.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
             self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            trace_event!(debug, from = ?from, "inbound message dropped: the node's queue is full");
             return Err(SendError::Full);
         }
         self.tx
@@ -306,7 +310,9 @@ where
                 Event::Command(input, reply) => core.command(input, now, reply),
                 Event::Written(result) => core.written(result),
                 Event::Stats(reply) => {
-                    let _ = reply.send(core.snapshot());
+                    let mut stats = core.snapshot();
+                    stats.inbound_dropped = shared.dropped.load(Ordering::Relaxed);
+                    let _ = reply.send(stats);
                 }
                 Event::Shutdown => break 'run,
             }
@@ -324,7 +330,8 @@ where
         Ok(store) => store,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    let stats = core.snapshot();
+    let mut stats = core.snapshot();
+    stats.inbound_dropped = shared.dropped.load(Ordering::Relaxed);
     shared
         .status
         .lock()
