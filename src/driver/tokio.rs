@@ -370,7 +370,9 @@ async fn write_loop<I: NodeId + Send + 'static, S: AsyncStore<I>>(
     results: mpsc::UnboundedSender<Result<(), StoreError>>,
 ) -> S {
     while let Some(hard_state) = writes.recv().await {
+        let _started = tokio::time::Instant::now();
         let result = store.save(hard_state).await;
+        trace_event!(debug, latency = ?_started.elapsed(), ok = result.is_ok(), "persist");
         let failed = result.is_err();
         if results.send(result).is_err() || failed {
             break;
