@@ -7,7 +7,7 @@
 //! timeouts `[3, 6)` ticks = `[150, 300)` ms like ballot's). At each step every node
 //! is visited (ballot: stepped with `Tick` only if its `next_deadline()` has come;
 //! raft-rs: `tick()`, as its API requires), and the messages of its group are
-//! delivered at once (zero latency) until none is left. One simulated second of
+//! delivered at once (zero latency) until none is left. Three simulated seconds of
 //! warm-up elects every group's leader; then `MEASURE_SECS` simulated seconds of
 //! steady state are timed. Every node has its own membership (as it would on its own
 //! machine), so nothing is shared between nodes.
@@ -20,7 +20,7 @@ use ballot::{Election, Input, Instant, Output};
 use crate::{alloc, ballot_side, raft_side};
 
 const STEP_MS: u64 = 50;
-const WARMUP_MS: u64 = 1_000;
+const WARMUP_MS: u64 = 3_000;
 const MEASURE_SECS: u64 = 2;
 
 struct Measured {
@@ -35,16 +35,15 @@ struct Measured {
 
 fn ballot_groups(groups: usize) -> Measured {
     let (live, allocs) = (alloc::live_bytes(), alloc::allocs());
-    let mut nodes: Vec<Election> = (0..groups)
-        .flat_map(|g| {
-            let seed = g as u64;
-            (1..=3).map(move |id| {
-                let members = ballot::Membership::new(1..=3).unwrap();
-                let config = ballot_side::config(true).with_seed(seed);
-                Election::new(config, id, members, None, Instant::ZERO).unwrap()
-            })
-        })
-        .collect();
+    let mut nodes: Vec<Election> = Vec::with_capacity(3 * groups);
+    for g in 0..groups {
+        for id in 1..=3 {
+            // A seed per group, so that groups draw different timeouts.
+            let config = ballot_side::config(true).with_seed(g as u64);
+            let members = ballot::Membership::new(1..=3).unwrap();
+            nodes.push(Election::new(config, id, members, None, Instant::ZERO).unwrap());
+        }
+    }
     let mut out: Vec<Output<u64>> = Vec::with_capacity(8);
     let mut host = ballot_side::Host::default();
     let mut inbox = Vec::with_capacity(8);

@@ -15,7 +15,7 @@ mod groups;
 mod raft_side;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant as WallClock};
+use std::time::Instant as WallClock;
 
 use ballot::{Input, Instant, Membership, Message, Term};
 use raft::eraftpb::MessageType;
@@ -23,7 +23,9 @@ use raft::eraftpb::MessageType;
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
-/// One timed sample: (nanoseconds per op, allocations per op).
+/// One timed sample: (nanoseconds per op, allocations per op). Never inlined, so
+/// that callgrind can count instructions inside it alone (`icount.sh`).
+#[inline(never)]
 fn sample(iters: u64, f: &mut dyn FnMut()) -> (f64, f64) {
     let allocs = alloc::allocs();
     let start = WallClock::now();
@@ -94,7 +96,7 @@ fn row(name: &str, b: f64, r: f64, ba: f64, ra: f64) {
 fn per_op_cases() -> Vec<Case> {
     let log = raft_side::logger();
     let mut cases = Vec::new();
-    let hb = |i: u64| Instant::from_millis(2) + Duration::from_nanos(i);
+    let hb = |i: u64| Instant::from_nanos(2_000_000 + i);
     let raft_hb = || raft_side::msg(MessageType::MsgHeartbeat, 1, 2, 1);
 
     // [a] Follower heartbeat, step only: the outputs are discarded on both sides
@@ -411,7 +413,34 @@ fn cold_starts(reps: usize) {
     }
 }
 
+/// `icount <case substring> <ballot|raft> [iters]`: runs one side of the matching
+/// cases once, for instruction counts under
+/// `valgrind --tool=callgrind --toggle-collect='compare_raft_rs::sample*'`.
+fn icount(args: &[String]) {
+    let side = usize::from(args.get(1).is_some_and(|s| s == "raft"));
+    let iters: Option<u64> = args.get(2).and_then(|s| s.parse().ok());
+    for mut c in per_op_cases() {
+        if c.name.contains(args[0].as_str()) {
+            let iters = iters.unwrap_or(c.iters / 10).max(1);
+            let f: &mut dyn FnMut() = if side == 0 {
+                &mut *c.ballot
+            } else {
+                &mut *c.raft
+            };
+            let (ns, allocs) = sample(iters, f);
+            println!(
+                "{}: {iters} iterations, {ns:.1} ns/op, {allocs} allocs/op",
+                c.name
+            );
+        }
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "icount") {
+        return icount(&args[1..]);
+    }
     let quick = std::env::args().any(|a| a == "quick");
     let reps = if quick { 3 } else { 11 };
     let mut cases = per_op_cases();
