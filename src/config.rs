@@ -207,17 +207,19 @@ impl Settings {
         from_u32(self.max_voters)
     }
 
-    pub(crate) fn election_timeout_min(&self) -> Duration {
-        Duration::from_nanos(self.election_min)
+    /// `election_timeout_min` in nanoseconds.
+    pub(crate) fn election_min_nanos(&self) -> u64 {
+        self.election_min
+    }
+
+    /// `heartbeat_interval` in nanoseconds.
+    pub(crate) fn heartbeat_nanos(&self) -> u64 {
+        self.heartbeat
     }
 
     /// `[min, max)` of the election timeout, in nanoseconds.
     pub(crate) fn election_timeout_nanos(&self) -> (u64, u64) {
         (self.election_min, self.election_max)
-    }
-
-    pub(crate) fn heartbeat_interval(&self) -> Duration {
-        Duration::from_nanos(self.heartbeat)
     }
 }
 

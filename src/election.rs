@@ -1,7 +1,6 @@
 //! [`Election`]: construction, the single `step` entry point, and getters.
 
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use crate::config::Settings;
 use crate::quorum::Tally;
@@ -128,7 +127,18 @@ impl<I: NodeId> Election<I> {
     ///
     /// A `now` earlier than one seen before is treated as that latest time and
     /// counted in [`Stats::clamped_now`].
+    #[inline]
     pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
+        if now >= self.last_now && self.fast_step(&input, now, out) {
+            return;
+        }
+        self.step_general(input, now, out);
+    }
+
+    /// [`Election::step_into`] for every input: time clamping, dispatch, and the
+    /// `Persist` / event bookkeeping of [`Election::finish`].
+    #[inline(never)]
+    pub(crate) fn step_general(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
         let now = if now < self.last_now {
             self.stats.clamped_now.bump();
             self.last_now
@@ -197,7 +207,7 @@ impl<I: NodeId> Election<I> {
         let span = max.saturating_sub(min);
         self.timers.set(
             Timer::Election,
-            now + Duration::from_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
+            now.add_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
         );
     }
 

@@ -68,16 +68,20 @@ impl<I: NodeId> Election<I> {
         out.push(Output::Broadcast {
             message: Message::Heartbeat { term: self.term },
         });
-        self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
+        self.timers.set(
+            Timer::Heartbeat,
+            now.add_nanos(self.config.heartbeat_nanos()),
+        );
     }
 
     /// Starts a CheckQuorum period: only the leader itself has been heard from.
     pub(crate) fn start_contact_round(&mut self, now: Instant) {
         self.tally.reset(&self.membership);
         self.tally.record(&self.membership, self.id, true);
-        self.timers
-            .set(Timer::CheckQuorum, now + self.config.election_timeout_min());
+        self.timers.set(
+            Timer::CheckQuorum,
+            now.add_nanos(self.config.election_min_nanos()),
+        );
     }
 
     /// End of a CheckQuorum period: step down unless a quorum of voters was heard from.

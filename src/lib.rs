@@ -115,6 +115,7 @@ mod command;
 mod config;
 mod election;
 mod error;
+mod fast_path;
 mod heartbeat;
 mod id_bytes;
 mod input;

@@ -50,6 +50,14 @@ impl Timers {
         at != Instant::MAX && at <= now
     }
 
+    /// Whether any armed timer is due at `now` (`is_due` for some timer).
+    #[inline]
+    pub(crate) fn any_due(&self, now: Instant) -> bool {
+        // An unarmed slot holds `Instant::MAX`, which is due for no `now` below it; at
+        // `now == Instant::MAX` the general step decides (as before).
+        self.at[0].min(self.at[1]) <= now
+    }
+
     /// The earliest armed deadline.
     pub(crate) fn next(&self) -> Option<Instant> {
         let min = self.at[0].min(self.at[1]);

@@ -1,0 +1,166 @@
+//! The fast path of [`Election::step_into`]: the steps a node takes most often,
+//! done without the general step's bookkeeping.
+
+use alloc::vec::Vec;
+
+use crate::{Election, Input, Instant, Message, NodeId, Output, Role};
+
+impl<I: NodeId> Election<I> {
+    /// The two steps a node takes most often, done directly. Each has exactly the
+    /// effect [`Election::step_general`] would have (checked against it on random
+    /// inputs by `tests::fast_paths_match_the_general_step`); anything else returns
+    /// `false` untouched.
+    ///
+    /// - A tick with no timer due changes nothing but `last_now`.
+    /// - A follower's heartbeat from the leader it already follows in its term, once
+    ///   its vote is recorded: the leader is a member (a membership change that
+    ///   removes it forgets it), term, vote, role and leader stay, so nothing is
+    ///   persisted and no event is emitted; the contact is noted, the election timer
+    ///   restarted with the same draw, and the reply sent.
+    #[inline]
+    pub(crate) fn fast_step(
+        &mut self,
+        input: &Input<I>,
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) -> bool {
+        match *input {
+            Input::Tick if !self.timers.any_due(now) => {}
+            Input::Receive {
+                from,
+                message: Message::Heartbeat { term },
+            } if term == self.term
+                && self.role == Role::Follower
+                && self.leader == Some(from)
+                && from != self.id
+                && self.voted_for.is_some() =>
+            {
+                debug_assert!(self.membership.contains(from));
+                self.leader_contact = now;
+                self.arm_election_timer(now, false);
+                out.push(Output::Send {
+                    to: from,
+                    message: Message::HeartbeatResponse { term },
+                });
+            }
+            _ => return false,
+        }
+        self.last_now = now;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::format;
+    use alloc::vec::Vec;
+    use core::time::Duration;
+
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::{Rng, SeedableRng};
+
+    use crate::{Config, Election, Freshness, Input, Instant, Membership, Message, Output, Term};
+
+    fn random_input(rng: &mut ChaCha8Rng, node: &Election) -> Input<u64> {
+        let r = rng.next_u32();
+        let from = 1 + u64::from(rng.next_u32() % 7); // 6 and 7 are not members; 2 is the node
+        let term = Term(
+            node.term()
+                .get()
+                .saturating_add(u64::from(rng.next_u32() % 4))
+                .saturating_sub(1),
+        );
+        let flag = rng.next_u32() % 2 == 0;
+        // Heartbeats from the followed leader in the current term are made common, so
+        // the fast path is exercised as often as the rest.
+        match r % 16 {
+            0..=3 => Input::Tick,
+            4..=6 => Input::Receive {
+                from: node.leader().unwrap_or(from),
+                message: Message::Heartbeat { term: node.term() },
+            },
+            7 => Input::Receive {
+                from,
+                message: Message::Heartbeat { term },
+            },
+            8 => Input::Receive {
+                from,
+                message: Message::HeartbeatResponse { term },
+            },
+            9 | 10 => Input::Receive {
+                from,
+                message: Message::VoteRequest {
+                    term,
+                    pre_vote: flag,
+                    freshness: Freshness::default(),
+                },
+            },
+            11 | 12 => Input::Receive {
+                from,
+                message: Message::VoteResponse {
+                    term,
+                    pre_vote: flag,
+                    granted: rng.next_u32() % 3 != 0,
+                },
+            },
+            13 => Input::Campaign,
+            14 => Input::StepDown,
+            _ => match rng.next_u32() % 3 {
+                0 => Input::AddVoter(from),
+                1 => Input::AddLearner(from),
+                _ => Input::RemoveNode(from),
+            },
+        }
+    }
+
+    /// On random input sequences, `step_into` (fast path first) and the general step
+    /// alone leave identical nodes and identical outputs after every step.
+    #[test]
+    fn fast_paths_match_the_general_step() {
+        let mut fast_taken = [0u32; 2];
+        for seed in 0..150u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let config = Config::default()
+                .with_pre_vote(seed % 2 == 0)
+                .with_check_quorum(seed % 3 != 0)
+                .with_seed(seed);
+            let members = Membership::with_learners([1, 2, 3, 4], [5]).unwrap();
+            let mut node = Election::new(config, 2, members, None, Instant::ZERO).unwrap();
+            let mut now = Instant::ZERO;
+            for _ in 0..400 {
+                // Mostly forward in small steps, sometimes a long gap, sometimes back.
+                now = match rng.next_u32() % 10 {
+                    0 => now.saturating_sub(Duration::from_millis(5)),
+                    1 => now + Duration::from_millis(u64::from(rng.next_u32() % 400)),
+                    _ => now + Duration::from_micros(u64::from(rng.next_u32() % 20_000)),
+                };
+                let input = random_input(&mut rng, &node);
+                let kind = usize::from(!matches!(input, Input::Tick));
+                let mut general = node.clone();
+                let (mut out_fast, mut out_general) = (Vec::new(), Vec::new());
+                let mut probe = node.clone();
+                if now >= probe.last_now
+                    && probe.fast_step(&input, now, &mut Vec::<Output<u64>>::new())
+                {
+                    fast_taken[kind] += 1;
+                }
+                node.step_into(input.clone(), now, &mut out_fast);
+                general.step_general(input.clone(), now, &mut out_general);
+                assert_eq!(
+                    out_fast, out_general,
+                    "seed {seed}: outputs differ on {input:?}"
+                );
+                assert_eq!(
+                    format!("{node:?}"),
+                    format!("{general:?}"),
+                    "seed {seed}: state differs after {input:?}"
+                );
+            }
+        }
+        // Both fast paths were exercised often, so the comparison means something.
+        assert!(
+            fast_taken[0] > 2_500 && fast_taken[1] > 2_500,
+            "{fast_taken:?}"
+        );
+    }
+}
