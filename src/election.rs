@@ -55,6 +55,10 @@ pub struct Election<I: NodeId = u64> {
     pub(crate) stats: Counters,
 }
 
+/// The capacity `Election::step` gives the vector it returns (for inputs other
+/// than `Tick`).
+const STEP_CAPACITY: usize = 4;
+
 /// `leader_contact` when no leader has been heard from in this term.
 pub(crate) const NEVER: Instant = Instant::MAX;
 
@@ -117,7 +121,15 @@ impl<I: NodeId> Election<I> {
     /// Equivalent to [`Election::step_into`] with a fresh vector.
     #[must_use = "the outputs must be carried out (persist, send) for the protocol to work"]
     pub fn step(&mut self, input: Input<I>, now: Instant) -> Vec<Output<I>> {
-        let mut out = Vec::new();
+        // One allocation, of the right size, for a step that has outputs: four fit
+        // every common step (a heartbeat reply; Persist + a vote reply; Persist +
+        // Broadcast + RoleChanged + LeaderChanged when a round starts). A tick, which
+        // usually has none, starts empty and allocates only if it has outputs.
+        let mut out = if matches!(input, Input::Tick) {
+            Vec::new()
+        } else {
+            Vec::with_capacity(STEP_CAPACITY)
+        };
         self.step_into(input, now, &mut out);
         out
     }
@@ -127,7 +139,7 @@ impl<I: NodeId> Election<I> {
     ///
     /// A `now` earlier than one seen before is treated as that latest time and
     /// counted in [`Stats::clamped_now`].
-    #[inline]
+    #[inline(always)]
     pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
         if now >= self.last_now && self.fast_step(&input, now, out) {
             return;
@@ -199,9 +211,10 @@ impl<I: NodeId> Election<I> {
 
     /// (Re)arms the election timer at `now` + the current timeout, drawing a fresh
     /// timeout first when `redraw`.
+    #[inline]
     pub(crate) fn arm_election_timer(&mut self, now: Instant, redraw: bool) {
         if redraw {
-            self.timeout_fraction = self.rng.next_fraction(self.config.seed, &self.id);
+            self.redraw_timeout();
         }
         let (min, max) = self.config.election_timeout_nanos();
         let span = max.saturating_sub(min);
@@ -209,6 +222,12 @@ impl<I: NodeId> Election<I> {
             Timer::Election,
             now.add_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
         );
+    }
+
+    /// Draws a fresh election timeout (kept out of line: it runs once per round).
+    #[inline(never)]
+    fn redraw_timeout(&mut self) {
+        self.timeout_fraction = self.rng.next_fraction(self.config.seed, &self.id);
     }
 
     /// This node's id.

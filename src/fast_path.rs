@@ -17,7 +17,7 @@ impl<I: NodeId> Election<I> {
     ///   removes it forgets it), term, vote, role and leader stay, so nothing is
     ///   persisted and no event is emitted; the contact is noted, the election timer
     ///   restarted with the same draw, and the reply sent.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fast_step(
         &mut self,
         input: &Input<I>,

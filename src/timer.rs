@@ -37,14 +37,17 @@ impl Timers {
         }
     }
 
+    #[inline]
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
         self.at[timer.slot()] = at.min(Instant::from_nanos(u64::MAX - 1));
     }
 
+    #[inline]
     pub(crate) fn stop(&mut self, timer: Timer) {
         self.at[timer.slot()] = Instant::MAX;
     }
 
+    #[inline]
     pub(crate) fn is_due(&self, timer: Timer, now: Instant) -> bool {
         let at = self.at[timer.slot()];
         at != Instant::MAX && at <= now
