@@ -1,17 +1,15 @@
-//! Counting distinct voters: election tallies and CheckQuorum contact.
+//! Counting distinct voters: election tallies, and the leader's last contact with
+//! each voter (CheckQuorum).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::{Membership, NodeId};
+use crate::{Instant, Membership, NodeId};
 
-/// What one voter said in the current round.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mark {
-    Unknown,
-    Yes,
-    No,
-}
+/// A voter's slot: not heard from (in this round, or ever as leader).
+const UNKNOWN: u64 = 0;
+/// A voter's slot: refused in this round.
+const REFUSED: u64 = u64::MAX;
 
 /// The result of recording one answer.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -24,50 +22,62 @@ pub(crate) enum Recorded {
     Duplicate,
 }
 
-/// One mark per voter (indexed like `Membership::voters`), with running counts, so
-/// recording an answer is a binary search and counting is free. A duplicated
-/// answer is recognised and counted once.
+/// One slot per voter (indexed like `Membership::voters`), with running counts.
+///
+/// In a (pre-)election round a slot says what the voter answered: unknown, refused,
+/// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
+/// unknown). A leader keeps the same slots as its last contact with each voter:
+/// the election's grants are its first contacts, and every heartbeat reply moves a
+/// voter's slot forward. Recording an answer is a binary search; counting is free;
+/// a duplicated answer is recognised and counted once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
-    marks: Box<[Mark]>,
+    slots: Box<[u64]>,
     yes: u32,
     no: u32,
+}
+
+/// Up to this many voters `quorum_contact` selects on a stack copy of the slots.
+const SMALL: usize = 64;
+
+/// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
+/// keeps `now` far below `Instant::MAX`).
+fn at(now: Instant) -> u64 {
+    now.as_nanos().saturating_add(1).min(REFUSED - 1)
 }
 
 impl Tally {
     /// Clears the tally for a new round over `members`' voters.
     pub(crate) fn reset<I: NodeId>(&mut self, members: &Membership<I>) {
         let voters = members.voters().len();
-        if self.marks.len() == voters {
-            self.marks.fill(Mark::Unknown);
+        if self.slots.len() == voters {
+            self.slots.fill(UNKNOWN);
         } else {
-            self.marks = alloc::vec![Mark::Unknown; voters].into_boxed_slice();
+            self.slots = alloc::vec![UNKNOWN; voters].into_boxed_slice();
         }
         self.yes = 0;
         self.no = 0;
     }
 
-    /// Records `id`'s answer.
+    /// Records `id`'s answer in this round, received at `now`.
     pub(crate) fn record<I: NodeId>(
         &mut self,
         members: &Membership<I>,
         id: I,
         yes: bool,
+        now: Instant,
     ) -> Recorded {
-        let Some(at) = members.voter_index(id) else {
+        let Some(slot) = members.voter_index(id).and_then(|i| self.slots.get_mut(i)) else {
             return Recorded::NotAVoter;
         };
-        let Some(mark) = self.marks.get_mut(at) else {
-            return Recorded::NotAVoter;
-        };
-        if *mark != Mark::Unknown {
+        if *slot != UNKNOWN {
             return Recorded::Duplicate;
         }
         if yes {
-            *mark = Mark::Yes;
+            *slot = at(now);
             self.yes += 1;
         } else {
-            *mark = Mark::No;
+            *slot = REFUSED;
             self.no += 1;
         }
         Recorded::Counted
@@ -83,25 +93,128 @@ impl Tally {
         self.no as usize
     }
 
-    /// Carries the marks over to a changed voter set: voters that remain keep their
-    /// answer, removed voters' answers are dropped, new voters start unknown.
-    pub(crate) fn remap<I: NodeId>(&mut self, old: &Membership<I>, new: &Membership<I>) {
-        let mut marks = Vec::with_capacity(new.voters().len());
+    /// Turns the won election's tally into the leader's contact table: a new leader
+    /// counts every voter as heard from at `now`, the instant it won. (Winning took a
+    /// quorum of grants within one round; this gives every leader one whole
+    /// `election_timeout_min` to hear from its voters before CheckQuorum can depose
+    /// it, as etcd's first check-quorum period does.)
+    pub(crate) fn start_contacts(&mut self, now: Instant) {
+        self.slots.fill(at(now));
+    }
+
+    /// Leader: voter `id` was heard from at `now`. Non-voters are ignored.
+    pub(crate) fn contact<I: NodeId>(&mut self, members: &Membership<I>, id: I, now: Instant) {
+        if let Some(index) = members.voter_index(id) {
+            self.contact_index(index, now);
+        }
+    }
+
+    /// Leader: the voter at `index` (in `Membership::voters`) was heard from at `now`.
+    #[inline]
+    pub(crate) fn contact_index(&mut self, index: usize, now: Instant) {
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = (*slot).max(at(now));
+        }
+    }
+
+    /// Leader `me`: the latest instant at which a quorum of voters (`me` included,
+    /// always in contact) had been heard from — the `quorum - 1`-th most recent
+    /// contact among the others. `None` when fewer than that many were ever heard
+    /// from; `Some(Instant::MAX)` when `me` alone is a quorum.
+    ///
+    /// Allocation-free: up to `SMALL` voters a selection on a stack copy of the
+    /// slots, beyond that the k-th largest slot found bit by bit (64 passes over the
+    /// voters). It runs when the CheckQuorum deadline is due (on a leader that hears
+    /// from its voters, about once per heartbeat interval) and on membership changes,
+    /// never per message.
+    pub(crate) fn quorum_contact<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        me: I,
+    ) -> Option<Instant> {
+        let quorum = members.quorum();
+        let mine = members.voter_index(me);
+        let others = quorum - usize::from(mine.is_some());
+        if others == 0 {
+            return Some(Instant::MAX);
+        }
+        if self.slots.len() <= SMALL {
+            self.kth_contact_select(mine, others)
+        } else {
+            self.kth_contact_bitwise(mine, others)
+        }
+    }
+
+    /// The `others`-th most recent contact among the slots other than `mine` (see
+    /// `quorum_contact`), selected on a stack copy. Needs `slots.len() <= SMALL`.
+    fn kth_contact_select(&self, mine: Option<usize>, others: usize) -> Option<Instant> {
+        // One pass and a selection instead of the 64 passes of the bitwise search.
+        let mut heard = [0u64; SMALL];
+        let mut n = 0;
+        for (i, &s) in self.slots.iter().enumerate() {
+            if Some(i) != mine && s != REFUSED && s != UNKNOWN {
+                heard[n] = s;
+                n += 1;
+            }
+        }
+        if n < others {
+            return None;
+        }
+        let (_, kth, _) = heard[..n].select_nth_unstable_by(others - 1, |a, b| b.cmp(a));
+        Some(Instant::from_nanos(*kth - 1))
+    }
+
+    /// The same as `kth_contact_select`, for any number of voters: the largest `x`
+    /// with at least `others` contacts at or after `x`, found bit by bit.
+    fn kth_contact_bitwise(&self, mine: Option<usize>, others: usize) -> Option<Instant> {
+        let count_at_least = |x: u64| {
+            self.slots
+                .iter()
+                .enumerate()
+                .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
+                .count()
+        };
+        if count_at_least(1) < others {
+            return None;
+        }
+        // The largest x with at least `others` contacts at or after x.
+        let mut x = 0u64;
+        for bit in (0..64).rev() {
+            let candidate = x | (1u64 << bit);
+            if count_at_least(candidate) >= others {
+                x = candidate;
+            }
+        }
+        Some(Instant::from_nanos(x - 1))
+    }
+
+    /// Leader: carries the contact slots over to a changed voter set. Voters that
+    /// remain keep their last contact, removed voters' are dropped, and a voter new
+    /// to the set counts as heard from at `now`, the moment it was added (as in
+    /// etcd: otherwise adding a voter to a leader that has not yet heard from it
+    /// would depose the leader at once).
+    pub(crate) fn remap<I: NodeId>(
+        &mut self,
+        old: &Membership<I>,
+        new: &Membership<I>,
+        now: Instant,
+    ) {
+        let mut slots = Vec::with_capacity(new.voters().len());
         let (mut yes, mut no) = (0, 0);
         for id in new.voters() {
-            let mark = old
+            let slot = old
                 .voter_index(*id)
-                .and_then(|i| self.marks.get(i).copied())
-                .unwrap_or(Mark::Unknown);
-            match mark {
-                Mark::Yes => yes += 1,
-                Mark::No => no += 1,
-                Mark::Unknown => {}
+                .and_then(|i| self.slots.get(i).copied())
+                .unwrap_or(at(now));
+            match slot {
+                UNKNOWN => {}
+                REFUSED => no += 1,
+                _ => yes += 1,
             }
-            marks.push(mark);
+            slots.push(slot);
         }
         *self = Tally {
-            marks: marks.into_boxed_slice(),
+            slots: slots.into_boxed_slice(),
             yes,
             no,
         };
@@ -109,6 +222,52 @@ impl Tally {
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.marks.len()
+        self.slots.len() * core::mem::size_of::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::{Rng, SeedableRng};
+
+    use super::{REFUSED, SMALL, Tally, UNKNOWN};
+
+    /// The stack selection finds the same contact as the bitwise search, for every
+    /// size it handles, with unknown, refused, repeated and extreme slot values.
+    #[test]
+    fn selection_matches_the_bitwise_search() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut found = 0;
+        for _ in 0..5_000 {
+            let len = 1 + (rng.next_u32() as usize % SMALL);
+            let slots: Vec<u64> = (0..len)
+                .map(|_| match rng.next_u32() % 8 {
+                    0 => UNKNOWN,
+                    1 => REFUSED,
+                    2 => REFUSED - 1,
+                    3 => 1,
+                    4 => 1 + u64::from(rng.next_u32() % 4), // repeats
+                    _ => rng.next_u64() % (REFUSED - 1) + 1,
+                })
+                .collect();
+            let tally = Tally {
+                slots: slots.into_boxed_slice(),
+                yes: 0,
+                no: 0,
+            };
+            let mine = (rng.next_u32() % 2 == 0).then(|| rng.next_u32() as usize % len);
+            let others = 1 + rng.next_u32() as usize % len;
+            let select = tally.kth_contact_select(mine, others);
+            assert_eq!(
+                select,
+                tally.kth_contact_bitwise(mine, others),
+                "{tally:?} {mine:?} {others}"
+            );
+            found += usize::from(select.is_some());
+        }
+        assert!(found > 1_000, "{found}"); // both outcomes are exercised
     }
 }

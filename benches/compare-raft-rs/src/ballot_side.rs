@@ -17,13 +17,13 @@ pub struct Host {
 impl Host {
     pub fn handle(&mut self, node: &Election, outputs: &mut Vec<Output<u64>>) {
         let id = node.id();
-        for output in outputs.drain(..) {
+        for output in outputs.iter() {
             match output {
-                Output::Persist(hs) => self.persist(hs),
-                Output::Send { to, message } => self.outbox.push((id, to, message)),
+                Output::Persist(hs) => self.persist(*hs),
+                Output::Send { to, message } => self.outbox.push((id, *to, *message)),
                 Output::Broadcast { message } => {
                     for peer in node.membership().peers_of(id) {
-                        self.outbox.push((id, peer, message));
+                        self.outbox.push((id, peer, *message));
                     }
                 }
                 other => {
@@ -31,6 +31,7 @@ impl Host {
                 }
             }
         }
+        outputs.clear();
     }
 
     fn persist(&mut self, hs: HardState<u64>) {
