@@ -38,7 +38,7 @@ pub(crate) struct Tally {
 }
 
 /// Up to this many voters `quorum_contact` selects on a stack copy of the slots.
-const SMALL: usize = 64;
+const SMALL: usize = 128;
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
 /// keeps `now` far below `Instant::MAX`).

@@ -99,6 +99,18 @@ fn per_op_cases() -> Vec<Case> {
     let hb = |i: u64| Instant::from_nanos(2_000_000 + i);
     let raft_hb = || raft_side::msg(MessageType::MsgHeartbeat, 1, 2, 1);
 
+    // [z] The harness alone: an empty operation through the same closure call and
+    //     loop (what every per-op row includes on both sides).
+    cases.push(case(
+        "[z] empty op (harness floor)",
+        500_000,
+        || {
+            black_box(());
+        },
+        || {
+            black_box(());
+        },
+    ));
     // [a] Follower heartbeat, step only: the outputs are discarded on both sides
     //     (ballot: `out.clear()`; raft-rs: `raft.msgs.clear()`, no Ready).
     {
