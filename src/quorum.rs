@@ -67,7 +67,12 @@ impl Tally {
         yes: bool,
         now: Instant,
     ) -> Recorded {
-        let Some(slot) = members.voter_index(id).and_then(|i| self.slots.get_mut(i)) else {
+        self.record_at(members.voter_index(id), yes, now)
+    }
+
+    /// `record` for a sender whose voter index (`None`: not a voter) is known.
+    pub(crate) fn record_at(&mut self, voter: Option<usize>, yes: bool, now: Instant) -> Recorded {
+        let Some(slot) = voter.and_then(|i| self.slots.get_mut(i)) else {
             return Recorded::NotAVoter;
         };
         if *slot != UNKNOWN {
@@ -100,13 +105,6 @@ impl Tally {
     /// it, as etcd's first check-quorum period does.)
     pub(crate) fn start_contacts(&mut self, now: Instant) {
         self.slots.fill(at(now));
-    }
-
-    /// Leader: voter `id` was heard from at `now`. Non-voters are ignored.
-    pub(crate) fn contact<I: NodeId>(&mut self, members: &Membership<I>, id: I, now: Instant) {
-        if let Some(index) = members.voter_index(id) {
-            self.contact_index(index, now);
-        }
     }
 
     /// Leader: the voter at `index` (in `Membership::voters`) was heard from at `now`.
