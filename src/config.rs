@@ -216,8 +216,14 @@ impl Settings {
         from_u32(self.max_voters)
     }
 
-    pub(crate) fn election_timeout_min(&self) -> Duration {
-        Duration::from_nanos(self.election_min)
+    /// `election_timeout_min` in nanoseconds.
+    pub(crate) fn election_min_nanos(&self) -> u64 {
+        self.election_min
+    }
+
+    /// `heartbeat_interval` in nanoseconds.
+    pub(crate) fn heartbeat_nanos(&self) -> u64 {
+        self.heartbeat
     }
 
     /// `[min, max)` of the election timeout, in nanoseconds.
@@ -230,10 +236,6 @@ impl Settings {
     /// which marks an unarmed timer.
     pub(crate) fn usable_now(&self, now: crate::Instant) -> bool {
         now.as_nanos() < u64::MAX - self.election_max
-    }
-
-    pub(crate) fn heartbeat_interval(&self) -> Duration {
-        Duration::from_nanos(self.heartbeat)
     }
 }
 

@@ -1,7 +1,6 @@
 //! [`Election`]: construction, the single `step` entry point, and getters.
 
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use crate::config::Settings;
 use crate::quorum::Tally;
@@ -55,6 +54,10 @@ pub struct Election<I: NodeId = u64> {
     pub(crate) rng: TimeoutRng,
     pub(crate) stats: Counters,
 }
+
+/// The capacity `Election::step` gives the vector it returns (for inputs other
+/// than `Tick`).
+const STEP_CAPACITY: usize = 4;
 
 /// `leader_contact` when no leader has been heard from in this term.
 pub(crate) const NEVER: Instant = Instant::MAX;
@@ -121,7 +124,15 @@ impl<I: NodeId> Election<I> {
     /// Equivalent to [`Election::step_into`] with a fresh vector.
     #[must_use = "the outputs must be carried out (persist, send) for the protocol to work"]
     pub fn step(&mut self, input: Input<I>, now: Instant) -> Vec<Output<I>> {
-        let mut out = Vec::new();
+        // One allocation, of the right size, for a step that has outputs: four fit
+        // every common step (a heartbeat reply; Persist + a vote reply; Persist +
+        // Broadcast + RoleChanged + LeaderChanged when a round starts). A tick, which
+        // usually has none, starts empty and allocates only if it has outputs.
+        let mut out = if matches!(input, Input::Tick) {
+            Vec::new()
+        } else {
+            Vec::with_capacity(STEP_CAPACITY)
+        };
         self.step_into(input, now, &mut out);
         out
     }
@@ -134,7 +145,19 @@ impl<I: NodeId> Election<I> {
     /// [`Instant`]) is ignored: the step changes nothing, is counted in
     /// [`Stats::clock_out_of_range`], and a command in it is answered with
     /// [`Output::Rejected`]`(`[`CommandError::ClockOutOfRange`](crate::CommandError::ClockOutOfRange)`)`.
+    #[inline(always)]
     pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
+        if now >= self.last_now && self.config.usable_now(now) && self.fast_step(&input, now, out) {
+            return;
+        }
+        self.step_general(input, now, out);
+    }
+
+    /// [`Election::step_into`] for every input: the clock-range check, time
+    /// clamping, dispatch, and the `Persist` / event bookkeeping of
+    /// [`Election::finish`].
+    #[inline(never)]
+    pub(crate) fn step_general(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
         if !self.config.usable_now(now) {
             self.stats.clock_out_of_range.bump();
             if !matches!(input, Input::Tick | Input::Receive { .. }) {
@@ -205,16 +228,23 @@ impl<I: NodeId> Election<I> {
 
     /// (Re)arms the election timer at `now` + the current timeout, drawing a fresh
     /// timeout first when `redraw`.
+    #[inline]
     pub(crate) fn arm_election_timer(&mut self, now: Instant, redraw: bool) {
         if redraw {
-            self.timeout_fraction = self.rng.next_fraction(self.config.seed, &self.id);
+            self.redraw_timeout();
         }
         let (min, max) = self.config.election_timeout_nanos();
         let span = max.saturating_sub(min);
         self.timers.set(
             Timer::Election,
-            now + Duration::from_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
+            now.add_nanos(min.saturating_add(scale(self.timeout_fraction, span))),
         );
+    }
+
+    /// Draws a fresh election timeout (kept out of line: it runs once per round).
+    #[inline(never)]
+    fn redraw_timeout(&mut self) {
+        self.timeout_fraction = self.rng.next_fraction(self.config.seed, &self.id);
     }
 
     /// This node's id.

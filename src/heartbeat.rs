@@ -43,7 +43,8 @@ impl<I: NodeId> Election<I> {
     }
 
     /// A reply to one of our heartbeats.
-    pub(crate) fn on_heartbeat_response(&mut self, from: I, term: Term, now: Instant) {
+    /// `voter`: the sender's index among the voters (`None` for a learner).
+    pub(crate) fn on_heartbeat_response(&mut self, voter: Option<usize>, term: Term, now: Instant) {
         if term > self.term {
             // Someone moved on to a newer term: we are not the leader any more.
             self.become_follower(term, now);
@@ -61,7 +62,9 @@ impl<I: NodeId> Election<I> {
         // nothing here is an error. This only moves the voter's last contact forward:
         // the armed CheckQuorum deadline stays a lower bound of the true one, and is
         // re-derived when it comes due.
-        self.tally.contact(&self.membership, from, now);
+        if let Some(index) = voter {
+            self.tally.contact_index(index, now);
+        }
     }
 
     /// Time for the next heartbeat (called on the leader only).
@@ -69,8 +72,10 @@ impl<I: NodeId> Election<I> {
         out.push(Output::Broadcast {
             message: Message::Heartbeat { term: self.term },
         });
-        self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
+        self.timers.set(
+            Timer::Heartbeat,
+            now.add_nanos(self.config.heartbeat_nanos()),
+        );
     }
 
     /// CheckQuorum (leader only): step down if a quorum of voters (this node
@@ -89,7 +94,7 @@ impl<I: NodeId> Election<I> {
             .tally
             .quorum_contact(&self.membership, self.id)
             .map_or(Instant::ZERO, |heard| {
-                heard + self.config.election_timeout_min()
+                heard.add_nanos(self.config.election_min_nanos())
             });
         if now >= lapses {
             self.stats.check_quorum_step_downs.bump();

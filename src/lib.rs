@@ -146,6 +146,7 @@ mod config;
 mod dispatch;
 mod election;
 mod error;
+mod fast_path;
 mod heartbeat;
 mod id_bytes;
 mod input;

@@ -122,17 +122,22 @@ impl<I: NodeId> Membership<I> {
 
     /// Whether `id` is a voter.
     pub fn is_voter(&self, id: I) -> bool {
-        self.voters().binary_search(&id).is_ok()
+        find(self.voters(), id).is_some()
     }
 
     /// Whether `id` is a learner.
     pub fn is_learner(&self, id: I) -> bool {
-        self.learners().binary_search(&id).is_ok()
+        find(self.learners(), id).is_some()
     }
 
     /// Whether `id` is a voter or a learner.
     pub fn contains(&self, id: I) -> bool {
-        self.is_voter(id) || self.is_learner(id)
+        if self.ids.len() <= LINEAR {
+            // Voters and learners are one slice: one short scan answers both.
+            self.ids.contains(&id)
+        } else {
+            self.is_voter(id) || self.is_learner(id)
+        }
     }
 
     /// Number of voters and learners.
@@ -158,7 +163,7 @@ impl<I: NodeId> Membership<I> {
 
     /// The position of `id` among the voters.
     pub(crate) fn voter_index(&self, id: I) -> Option<usize> {
-        self.voters().binary_search(&id).ok()
+        find(self.voters(), id)
     }
 
     /// The voters and learners as separate vectors, for editing.
@@ -198,6 +203,19 @@ impl<I: NodeId> Membership<I> {
     /// counted in full even when other clones share it.
     pub(crate) fn heap_bytes(&self) -> usize {
         2 * core::mem::size_of::<usize>() + self.ids.len() * core::mem::size_of::<I>()
+    }
+}
+
+/// Up to this many ids a linear scan beats a binary search (no unpredictable
+/// branches; a short loop the compiler unrolls).
+const LINEAR: usize = 16;
+
+/// The position of `id` in the sorted, duplicate-free `ids`.
+fn find<I: NodeId>(ids: &[I], id: I) -> Option<usize> {
+    if ids.len() <= LINEAR {
+        ids.iter().position(|x| *x == id)
+    } else {
+        ids.binary_search(&id).ok()
     }
 }
 

@@ -40,7 +40,12 @@ impl TimeoutRng {
 
 /// `fraction / 2^16` of `span`: integer only, so identical on every machine.
 pub(crate) fn scale(fraction: u16, span: u64) -> u64 {
-    ((u128::from(fraction) * u128::from(span)) >> 16) as u64
+    if span < 1 << 48 {
+        // The product fits in 64 bits: the same value without 128-bit arithmetic.
+        (u64::from(fraction) * span) >> 16
+    } else {
+        ((u128::from(fraction) * u128::from(span)) >> 16) as u64
+    }
 }
 
 /// FNV-1a over the bytes written.

@@ -74,8 +74,7 @@ impl Instant {
 
     /// `self + d`, or `None` if that is past [`Instant::MAX`].
     pub fn checked_add(self, d: Duration) -> Option<Instant> {
-        let nanos = u64::try_from(d.as_nanos()).ok()?;
-        self.0.checked_add(nanos).map(Instant)
+        self.0.checked_add(checked_nanos(d)?).map(Instant)
     }
 
     /// `self + d`, clamped to [`Instant::MAX`].
@@ -85,8 +84,13 @@ impl Instant {
 
     /// `self - d`, clamped to [`Instant::ZERO`].
     pub fn saturating_sub(self, d: Duration) -> Instant {
-        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        Instant(self.0.saturating_sub(nanos))
+        Instant(self.0.saturating_sub(nanos(d)))
+    }
+
+    /// `self + nanos` nanoseconds, clamped to [`Instant::MAX`] (the hot-path form of
+    /// `+ Duration`: settings are kept in nanoseconds).
+    pub(crate) const fn add_nanos(self, nanos: u64) -> Instant {
+        Instant(self.0.saturating_add(nanos))
     }
 }
 
@@ -133,5 +137,14 @@ impl fmt::Display for Instant {
 
 /// A duration as whole nanoseconds, saturating at `u64::MAX` (584 years).
 pub(crate) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+    checked_nanos(d).unwrap_or(u64::MAX)
+}
+
+/// A duration as whole nanoseconds, or `None` if that does not fit in a `u64`;
+/// the same value as `u64::try_from(d.as_nanos()).ok()`, without 128-bit arithmetic.
+const fn checked_nanos(d: Duration) -> Option<u64> {
+    match d.as_secs().checked_mul(1_000_000_000) {
+        Some(n) => n.checked_add(d.subsec_nanos() as u64),
+        None => None,
+    }
 }

@@ -37,17 +37,28 @@ impl Timers {
         }
     }
 
+    #[inline]
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
         self.at[timer.slot()] = at.min(Instant::from_nanos(u64::MAX - 1));
     }
 
+    #[inline]
     pub(crate) fn stop(&mut self, timer: Timer) {
         self.at[timer.slot()] = Instant::MAX;
     }
 
+    #[inline]
     pub(crate) fn is_due(&self, timer: Timer, now: Instant) -> bool {
         let at = self.at[timer.slot()];
         at != Instant::MAX && at <= now
+    }
+
+    /// Whether any armed timer is due at `now` (`is_due` for some timer).
+    #[inline]
+    pub(crate) fn any_due(&self, now: Instant) -> bool {
+        // An unarmed slot holds `Instant::MAX`, which is due for no `now` below it; at
+        // `now == Instant::MAX` the general step decides (as before).
+        self.at[0].min(self.at[1]) <= now
     }
 
     /// The earliest armed deadline.

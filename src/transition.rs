@@ -20,7 +20,10 @@ impl<I: NodeId> Election<I> {
     pub(crate) fn in_lease(&self, now: crate::Instant) -> bool {
         self.role == Role::Leader
             || (self.leader_contact != NEVER
-                && now < self.leader_contact + self.config.election_timeout_min())
+                && now
+                    < self
+                        .leader_contact
+                        .add_nanos(self.config.election_min_nanos()))
     }
 
     /// Forgets the known leader and when it was last heard from.
@@ -164,8 +167,10 @@ impl<I: NodeId> Election<I> {
         self.leader_contact = NEVER;
         self.stats.elections_won.bump();
         self.timers.stop(Timer::Election);
-        self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
+        self.timers.set(
+            Timer::Heartbeat,
+            now.add_nanos(self.config.heartbeat_nanos()),
+        );
         self.tally.start_contacts(now);
         self.check_quorum(now);
         out.push(Output::Broadcast {

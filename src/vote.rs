@@ -101,7 +101,7 @@ impl<I: NodeId> Election<I> {
     /// carries our own term. Anything else is a reply to an older round.
     pub(crate) fn on_vote_response(
         &mut self,
-        from: I,
+        voter: Option<usize>,
         term: Term,
         pre_vote: bool,
         granted: bool,
@@ -131,14 +131,15 @@ impl<I: NodeId> Election<I> {
             self.stats.dropped_stale.bump();
         } else if self.role != role {
             self.stats.dropped_unexpected.bump();
-        } else if self.count(from, granted, now) {
+        } else if self.count(voter, granted, now) {
             self.settle_round(now, out);
         }
     }
 
-    /// Records one voter's answer; false (and counted in stats) if it must not count.
-    fn count(&mut self, from: I, granted: bool, now: Instant) -> bool {
-        match self.tally.record(&self.membership, from, granted, now) {
+    /// Records one voter's answer (`voter`: the sender's index among the voters, if
+    /// it is one); false (and counted in stats) if it must not count.
+    fn count(&mut self, voter: Option<usize>, granted: bool, now: Instant) -> bool {
+        match self.tally.record_at(voter, granted, now) {
             Recorded::Counted => true,
             // Learners get vote requests too (a broadcast goes to every member) and may
             // answer; their answers never count, and are not an anomaly either.
@@ -158,7 +159,10 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
-        if from == self.id || !self.membership.contains(from) {
+        // One lookup of the sender: its index among the voters also serves the tally
+        // (a binary search saved per reply in large clusters).
+        let voter = self.membership.voter_index(from);
+        if from == self.id || (voter.is_none() && !self.membership.is_learner(from)) {
             self.stats.dropped_unknown_sender.bump();
             return;
         }
@@ -174,9 +178,9 @@ impl<I: NodeId> Election<I> {
                 term,
                 pre_vote,
                 granted,
-            } => self.on_vote_response(from, term, pre_vote, granted, now, out),
+            } => self.on_vote_response(voter, term, pre_vote, granted, now, out),
             Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
-            Message::HeartbeatResponse { term } => self.on_heartbeat_response(from, term, now),
+            Message::HeartbeatResponse { term } => self.on_heartbeat_response(voter, term, now),
         }
     }
 }
