@@ -115,6 +115,7 @@ mod command;
 mod config;
 mod election;
 mod error;
+pub mod frame;
 mod heartbeat;
 mod id_bytes;
 mod input;
