@@ -242,7 +242,10 @@ mod tests {
         sample().encode(&mut buf);
         assert_eq!(buf.len(), HEADER_LEN + 16 + 26);
         let got = Frame::<u64>::decode(&buf).unwrap();
-        assert_eq!((got.frame, got.tag, got.covered), (sample(), None, &buf[..]));
+        assert_eq!(
+            (got.frame, got.tag, got.covered),
+            (sample(), None, &buf[..])
+        );
 
         sample().encode_tagged(&mut buf, |covered| [covered.len() as u8; TAG_LEN]);
         assert_eq!(buf.len(), Frame::<u64>::MAX_LEN);

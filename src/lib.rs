@@ -134,6 +134,9 @@ mod transition;
 mod vote;
 pub mod wire;
 
+#[cfg(feature = "std")]
+pub mod transport;
+
 #[cfg(feature = "sim")]
 pub mod sim;
 

@@ -96,12 +96,22 @@ fn frame_decoding_survives_mutations_and_random_bytes() {
     let mut valid: Vec<Vec<u8>> = Vec::new();
     for (k, &message) in messages.iter().enumerate() {
         let mut buf = Vec::new();
-        let f64 = Frame { cluster: k as u64, from: 1u64, to: 2u64, message };
+        let f64 = Frame {
+            cluster: k as u64,
+            from: 1u64,
+            to: 2u64,
+            message,
+        };
         f64.encode(&mut buf);
         valid.push(buf.clone());
         f64.encode_tagged(&mut buf, |_| [k as u8; TAG_LEN]);
         valid.push(buf.clone());
-        let uuid = Frame { cluster: 9, from: [1u8; 16], to: [2u8; 16], message };
+        let uuid = Frame {
+            cluster: 9,
+            from: [1u8; 16],
+            to: [2u8; 16],
+            message,
+        };
         uuid.encode_tagged(&mut buf, |_| [3; TAG_LEN]);
         valid.push(buf.clone());
     }
