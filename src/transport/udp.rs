@@ -3,7 +3,7 @@
 //! Peers are configured as id → address. A datagram is accepted only if it is a
 //! well-formed frame of this frame version and cluster, from a configured peer,
 //! sent from that peer's configured address, addressed to this node, and — when a
-//! [`ClusterKey`](super::ClusterKey) is set (feature `auth`) — carries a valid tag.
+//! shared cluster key is set (`ClusterKey`, feature `auth`) — carries a valid tag.
 //! Everything else is dropped and counted in [`UdpStats`]; nothing panics.
 //!
 //! # Without a key, anyone who can reach the port controls the cluster
