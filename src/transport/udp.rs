@@ -48,7 +48,6 @@ const RECV_BUF: usize = 1024;
 /// How a node's UDP transport is set up.
 ///
 /// ```
-/// use ballot::transport::UdpConfig;
 /// use ballot::transport::{UdpConfig, UdpTransport};
 /// let config = UdpConfig::new(1u64, 0xba11_07)
 ///     .peer(2, "127.0.0.1:7002".parse().unwrap())
