@@ -111,8 +111,21 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+/// A `tracing` event when the `tracing` feature is on; nothing otherwise (the
+/// arguments are not evaluated). Used by the drivers and transports, never the core.
+#[cfg(feature = "tracing")]
+macro_rules! trace_event {
+    ($level:ident, $($arg:tt)+) => { ::tracing::$level!($($arg)+) };
+}
+#[cfg(not(feature = "tracing"))]
+#[allow(unused_macros)]
+macro_rules! trace_event {
+    ($level:ident, $($arg:tt)+) => {};
+}
+
 mod command;
 mod config;
+mod dispatch;
 mod election;
 mod error;
 pub mod frame;
@@ -123,6 +136,7 @@ mod membership;
 mod message;
 mod node_id;
 mod output;
+pub mod pipeline;
 mod quorum;
 mod rng;
 mod role;
@@ -135,12 +149,17 @@ mod vote;
 pub mod wire;
 
 #[cfg(feature = "std")]
+pub mod driver;
+#[cfg(feature = "std")]
+pub mod store;
+#[cfg(feature = "std")]
 pub mod transport;
 
 #[cfg(feature = "sim")]
 pub mod sim;
 
 pub use config::Config;
+pub use dispatch::{Host, dispatch};
 pub use election::Election;
 pub use error::{CommandError, ConfigError, MembershipError};
 pub use id_bytes::IdBytes;
