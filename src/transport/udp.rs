@@ -36,6 +36,7 @@ use std::vec::Vec;
 
 use thiserror::Error;
 
+use super::{Inbox, SendError, Transport};
 use crate::frame::{Frame, FrameError};
 use crate::{DecodeError, IdBytes, Message};
 
@@ -160,6 +161,8 @@ pub struct UdpStats {
     pub wrong_address: u64,
     /// Dropped: addressed to another node.
     pub wrong_recipient: u64,
+    /// Accepted, but the node did not take it (its inbox was full).
+    pub inbox_full: u64,
 }
 
 impl UdpStats {
@@ -187,6 +190,7 @@ struct Counters {
     unknown_sender: AtomicU64,
     wrong_address: AtomicU64,
     wrong_recipient: AtomicU64,
+    inbox_full: AtomicU64,
 }
 
 impl Counters {
@@ -308,6 +312,7 @@ impl<I: IdBytes> UdpTransport<I> {
             unknown_sender: get(&c.unknown_sender),
             wrong_address: get(&c.wrong_address),
             wrong_recipient: get(&c.wrong_recipient),
+            inbox_full: get(&c.inbox_full),
         }
     }
 
@@ -391,6 +396,7 @@ impl<I: IdBytes> UdpTransport<I> {
             }
             Err(why) => {
                 counters.count_drop(&why);
+                trace_event!(debug, node = ?self.inner.id, %src, reason = %why, "udp: dropped a datagram");
                 None
             }
         }
@@ -457,6 +463,41 @@ impl<I: IdBytes + Send + Sync + 'static> UdpTransport<I> {
             stop,
             wake,
             thread: Some(thread),
+        })
+    }
+}
+
+impl<I: IdBytes + Send + Sync + 'static> UdpTransport<I> {
+    /// Runs the receive loop on its own thread and hands every accepted message to
+    /// `inbox` — a driver's handle (thread or tokio: both implement [`Inbox`]).
+    /// Stops when the node has stopped, or when the returned [`Receiving`] is
+    /// stopped or dropped. A message the node's full inbox does not take is counted
+    /// in [`UdpStats::inbox_full`].
+    ///
+    /// With the tokio driver this is the receive loop on a thread of its own (the
+    /// socket blocks); the driver's task never waits on it.
+    pub fn deliver_to(&self, inbox: impl Inbox<I>) -> io::Result<Receiving> {
+        let transport = self.clone();
+        self.spawn_receiver(move |from, message| match inbox.deliver(from, message) {
+            Err(SendError::Stopped) => false,
+            Err(_) => {
+                let counters = &transport.inner.counters;
+                counters.inbox_full.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Ok(()) => true,
+        })
+    }
+}
+
+/// Sending for the drivers: [`UdpTransport::send`], with errors as [`SendError`]
+/// (no address for the node: [`SendError::UnknownPeer`]; a socket error:
+/// [`SendError::Io`]). Never blocks for long: a UDP send only queues the datagram.
+impl<I: IdBytes + Send + Sync + 'static> Transport<I> for UdpTransport<I> {
+    fn send(&mut self, to: I, message: Message) -> Result<(), SendError> {
+        UdpTransport::send(self, to, message).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => SendError::UnknownPeer,
+            kind => SendError::Io(kind),
         })
     }
 }
