@@ -47,9 +47,27 @@
 //! Three nodes in one process, with an in-memory "network" and "disk":
 //!
 //! ```
-//! use ballot::{Config, Election, HardState, Input, Instant, Membership, Output};
+//! use ballot::{Config, Election, HardState, Host, Input, Instant, Membership, Message, dispatch};
 //! use std::collections::{BTreeMap, VecDeque};
+//! use std::convert::Infallible;
 //! use std::time::Duration;
+//!
+//! /// What one node's outputs need: a disk and a network (events are optional).
+//! struct World<'a> {
+//!     id: u64,
+//!     disk: &'a mut BTreeMap<u64, HardState<u64>>,
+//!     wire: &'a mut VecDeque<(u64, u64, Message)>, // (from, to, message)
+//! }
+//! impl Host<u64> for World<'_> {
+//!     type Error = Infallible;
+//!     fn persist(&mut self, hard_state: &HardState<u64>) -> Result<(), Infallible> {
+//!         self.disk.insert(self.id, *hard_state); // a real host writes + fsyncs here
+//!         Ok(())
+//!     }
+//!     fn send(&mut self, to: u64, message: Message) {
+//!         self.wire.push_back((self.id, to, message));
+//!     }
+//! }
 //!
 //! let members = Membership::new([1u64, 2, 3]).unwrap();
 //! let mut nodes: Vec<Election> = members
@@ -58,7 +76,7 @@
 //!     .map(|&id| Election::new(Config::default(), id, members.clone(), None, Instant::ZERO).unwrap())
 //!     .collect();
 //! let mut disk: BTreeMap<u64, HardState<u64>> = BTreeMap::new();
-//! let mut wire: VecDeque<(u64, u64, ballot::Message)> = VecDeque::new(); // (from, to, msg)
+//! let mut wire: VecDeque<(u64, u64, Message)> = VecDeque::new();
 //! let mut now = Instant::ZERO;
 //!
 //! while !nodes.iter().any(|n| n.is_leader()) {
@@ -72,20 +90,10 @@
 //!         work.extend((0..nodes.len()).map(|i| (i, Input::Tick)));
 //!     }
 //!     for (i, input) in work {
-//!         let id = nodes[i].id();
-//!         for output in nodes[i].step(input, now) {
-//!             match output {
-//!                 // Durable before anything after it is acted on.
-//!                 Output::Persist(hard_state) => { disk.insert(id, hard_state); }
-//!                 Output::Send { to, message } => wire.push_back((id, to, message)),
-//!                 Output::Broadcast { message } => {
-//!                     for to in nodes[i].membership().peers_of(id) {
-//!                         wire.push_back((id, to, message));
-//!                     }
-//!                 }
-//!                 _ => {} // RoleChanged, LeaderChanged, Rejected: report them
-//!             }
-//!         }
+//!         let outputs = nodes[i].step(input, now);
+//!         let mut world = World { id: nodes[i].id(), disk: &mut disk, wire: &mut wire };
+//!         // In order; a failed persist would stop here (and the node must stop too).
+//!         dispatch(&nodes[i], outputs, &mut world).unwrap();
 //!     }
 //! }
 //! let leader = nodes.iter().find(|n| n.is_leader()).unwrap();
@@ -93,12 +101,22 @@
 //! assert_eq!(disk[&leader.id()].voted_for, Some(leader.id()));
 //! ```
 //!
+//! [`dispatch`] carries out a step's outputs in order on your [`Host`], stopping at a
+//! failed write. Inside an event loop that must not wait for the disk, feed the
+//! outputs through a [`pipeline::Pipeline`] first; the drivers do exactly that.
+//!
 //! ## Features
 //!
-//! * `std` (default): nothing but `std`-only conveniences; the core is `#![no_std]`
-//!   with `alloc`, so it builds for embedded and wasm targets without it. (A
+//! * `std` (default): the real stack around the core — the state store
+//!   (`store`: a checksummed, crash-safe `FileStore`; a `MemoryStore`), the
+//!   `transport` trait and an in-process channel transport, and the thread driver
+//!   (`driver::thread`). Without it the core is `#![no_std]` with `alloc` ([`dispatch`]
+//!   and [`pipeline`] included), so it builds for embedded and wasm targets. (A
 //!   [`Membership`] shares its member list through `alloc::sync::Arc`, so the target
 //!   needs pointer-sized atomics, as every tier-1 and most embedded targets have.)
+//! * `tokio`: the tokio driver (`driver::tokio`): one task per node, tokio's clock.
+//! * `tracing`: `tracing` events from the drivers (role and term changes, failed
+//!   sends, persist latency, failed writes). The core never logs.
 //! * `sim`: the deterministic simulator, [`sim`]: fault injection, safety
 //!   invariants checked after every event, liveness, one seed per run.
 #![no_std]
