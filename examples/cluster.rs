@@ -19,7 +19,7 @@ use ballot::store::FileStore;
 use ballot::transport::{Receiving, UdpConfig, UdpTransport};
 use ballot::{Config, Membership, Role, Term};
 
-const CLUSTER_ID: u64 = 0xba11_07;
+const CLUSTER_ID: u64 = 0xba11;
 
 /// One running node: its driver, its UDP receive loop.
 struct Running {
