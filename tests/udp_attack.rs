@@ -40,12 +40,12 @@ fn follower() -> Election<u64> {
     node
 }
 
-/// The forged datagram: "node 3 leads term u64::MAX", unauthenticated.
-fn forged(to: u64) -> Vec<u8> {
+/// The forged datagram: "node `from` leads term u64::MAX", unauthenticated.
+fn forged(from: u64, to: u64) -> Vec<u8> {
     let mut buf = Vec::new();
     Frame {
         cluster: CLUSTER,
-        from: 3u64,
+        from,
         to,
         message: Message::Heartbeat {
             term: Term(u64::MAX),
@@ -66,7 +66,7 @@ fn attack(
 ) -> (Election<u64>, Vec<Output<u64>>, UdpTransport<u64>) {
     let mut node = follower();
     attacker
-        .send_to(&forged(2), node_transport.local_addr().unwrap())
+        .send_to(&forged(3, 2), node_transport.local_addr().unwrap())
         .unwrap();
     leader
         .send(2, Message::Heartbeat { term: Term(5) })
@@ -153,4 +153,151 @@ fn with_a_key_the_forged_heartbeat_is_dropped_and_counted() {
         "it can still campaign: {:?}",
         election.role()
     );
+}
+
+/// The same attack on a running cluster: three nodes on the thread driver over
+/// UDP (voters {1, 2, 3, 4}; node 4 is down and the attacker holds its port).
+/// The attacker sends one forged heartbeat to one node.
+mod running_cluster {
+    #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // real time
+    use super::*;
+    use ballot::driver::thread;
+    use ballot::store::MemoryStore;
+    use std::collections::BTreeMap;
+    use std::time::Instant as WallClock;
+
+    type Node = thread::Node<u64, MemoryStore<u64>, UdpTransport<u64>>;
+
+    struct Cluster {
+        nodes: BTreeMap<u64, (Node, ballot::transport::Receiving, UdpTransport<u64>)>,
+        attacker: UdpSocket,
+        addrs: BTreeMap<u64, std::net::SocketAddr>,
+    }
+
+    fn start(#[allow(unused)] key: Option<u8>) -> Cluster {
+        let sockets: BTreeMap<u64, UdpSocket> = (1..=4).map(|id| (id, socket())).collect();
+        let addrs: BTreeMap<u64, _> = sockets
+            .iter()
+            .map(|(&id, s)| (id, s.local_addr().unwrap()))
+            .collect();
+        let members = Membership::new([1u64, 2, 3, 4]).unwrap();
+        let mut nodes = BTreeMap::new();
+        let mut attacker = None;
+        for (id, socket) in sockets {
+            if id == 4 {
+                attacker = Some(socket);
+                continue;
+            }
+            let config = UdpConfig::new(id, CLUSTER).peers(addrs.iter().map(|(&p, &a)| (p, a)));
+            #[cfg(feature = "auth")]
+            let config = match key {
+                Some(k) => config.key(ballot::transport::ClusterKey::from_bytes([k; 32])),
+                None => config,
+            };
+            let transport = UdpTransport::from_socket(socket, config).unwrap();
+            // Generous timeouts: a busy test machine must not cause elections.
+            let config = Config::default()
+                .with_election_timeout(Duration::from_millis(500), Duration::from_millis(1000))
+                .with_seed(id);
+            let node = thread::start(
+                config,
+                id,
+                members.clone(),
+                MemoryStore::new(),
+                transport.clone(),
+            )
+            .unwrap();
+            let receiving = transport.deliver_to(node.handle()).unwrap();
+            nodes.insert(id, (node, receiving, transport));
+        }
+        Cluster {
+            nodes,
+            attacker: attacker.unwrap(),
+            addrs,
+        }
+    }
+
+    impl Cluster {
+        /// (leader, term) once a node leads and every node follows it.
+        fn agreed_leader(&self) -> Option<(u64, Term)> {
+            let statuses: Vec<_> = self.nodes.values().map(|n| n.0.handle().status()).collect();
+            let leader = statuses.iter().find(|s| s.is_leader())?;
+            statuses
+                .iter()
+                .all(|s| s.leader == Some(leader.id) && s.term == leader.term)
+                .then_some((leader.id, leader.term))
+        }
+
+        fn wait_for_leader(&self) -> (u64, Term) {
+            let start = WallClock::now();
+            loop {
+                if let Some(found) = self.agreed_leader() {
+                    return found;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "no leader within 20 s"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+
+        /// The terms of all nodes, sampled every 10 ms for `span`, and whether any
+        /// node led at any sample.
+        fn watch(&self, span: Duration) -> (Vec<Term>, bool) {
+            let start = WallClock::now();
+            let mut led = false;
+            loop {
+                let statuses: Vec<_> = self.nodes.values().map(|n| n.0.handle().status()).collect();
+                led |= statuses.iter().any(|s| s.is_leader());
+                if start.elapsed() > span {
+                    return (statuses.iter().map(|s| s.term).collect(), led);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+
+        fn forge(&self, to: u64) {
+            self.attacker
+                .send_to(&forged(4, to), self.addrs[&to])
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn without_a_key_one_datagram_leaves_the_cluster_without_a_leader_for_good() {
+        let cluster = start(None);
+        let (leader, _) = cluster.wait_for_leader();
+        let victim = if leader == 1 { 2 } else { 1 };
+        cluster.forge(victim);
+        // The third node hears no leader any more, times out (0.5-1 s), asks for
+        // pre-votes and learns u64::MAX from the refusals; after that nobody can
+        // campaign past it.
+        std::thread::sleep(Duration::from_secs(2));
+        let (terms, led) = cluster.watch(Duration::from_secs(2));
+        assert_eq!(
+            terms,
+            vec![Term(u64::MAX); 3],
+            "every node was pushed to the last term"
+        );
+        assert!(!led, "no node led during the 2 s after the spread");
+        let victim_stats = cluster.nodes[&victim].2.stats();
+        assert!(
+            victim_stats.received > 0 && victim_stats.dropped() == 0,
+            "{victim_stats:?}"
+        );
+    }
+
+    #[cfg(feature = "auth")]
+    #[test]
+    fn with_a_key_the_forged_datagram_is_dropped_and_the_leader_stays() {
+        let cluster = start(Some(9));
+        let (leader, term) = cluster.wait_for_leader();
+        let victim = if leader == 1 { 2 } else { 1 };
+        cluster.forge(victim);
+        let (terms, _) = cluster.watch(Duration::from_secs(2));
+        assert_eq!(terms, vec![term; 3], "no term moved");
+        assert_eq!(cluster.agreed_leader(), Some((leader, term)));
+        assert_eq!(cluster.nodes[&victim].2.stats().bad_tag, 1);
+    }
 }
