@@ -253,9 +253,10 @@ impl<I: IdBytes> UdpTransport<I> {
     }
 
     /// Uses a socket that is already bound (e.g. bound first to learn its port).
-    /// The socket must be in blocking mode for [`UdpTransport::recv`].
+    /// The socket must be in blocking mode for [`UdpTransport::recv`]. Fails if
+    /// the id type is longer than 255 bytes or its frames would not fit in 1024.
     pub fn from_socket(socket: UdpSocket, config: UdpConfig<I>) -> io::Result<Self> {
-        if Frame::<I>::MAX_LEN >= RECV_BUF {
+        if Frame::<I>::MAX_LEN >= RECV_BUF || I::LEN > usize::from(u8::MAX) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "node ids are too long for a UDP frame",
