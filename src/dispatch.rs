@@ -14,7 +14,7 @@
 //! its in-memory state (term, vote) is ahead of what is durable, so any further
 //! output could promise something a restart would forget (a second vote in the same
 //! term). Drop the [`Election`] and restart it from what the store holds, or stop
-//! the process. The drivers in [`driver`](crate#features) do exactly that: a failed
+//! the process. The drivers (feature `std`) do exactly that: a failed
 //! write halts the node.
 
 use crate::{CommandError, Election, HardState, Membership, Message, NodeId, Output, Role, Term};
@@ -30,7 +30,7 @@ pub trait Host<I: NodeId> {
 
     /// Makes `hard_state` durable — written and flushed (fsync), term and vote as one
     /// atomic record — before returning `Ok`. On `Err`, [`dispatch`] stops, and the
-    /// node must not act again (see the [module docs](self)).
+    /// node must not act again (see [`dispatch`]).
     fn persist(&mut self, hard_state: &HardState<I>) -> Result<(), Self::Error>;
 
     /// Sends `message` to node `to`, best effort: a lost message is normal in Raft,
@@ -66,9 +66,12 @@ pub trait Host<I: NodeId> {
 /// Carries out `outputs` of a step of `election`, in order, on `host`.
 ///
 /// Stops at the first failed [`Host::persist`] and returns its error: nothing after
-/// that output is carried out, and the node must not act again until it is
-/// restarted from what is durable (see the [module docs](self)). Broadcasts go to
-/// [`Membership::peers_of`] the node, in its membership at the time of the call.
+/// that output is carried out. **The node must then not act again**: its in-memory
+/// term and vote are ahead of what is durable, so any further output could promise
+/// something a restart would forget (a second vote in one term). Drop the
+/// [`Election`] and restart it from what the store holds, or stop the process; the
+/// drivers halt the node. Broadcasts go to [`Membership::peers_of`] the node, in its
+/// membership at the time of the call.
 ///
 /// ```
 /// use ballot::{Config, Election, HardState, Input, Instant, Membership, Message, dispatch};

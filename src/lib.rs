@@ -123,7 +123,7 @@
 //!   implies `std` and `auth`.
 //! * `tracing`: `tracing` events from the drivers (role and term changes, failed
 //!   sends, persist latency, failed writes). The core never logs.
-//! * `sim`: the deterministic simulator, [`sim`]: fault injection, safety
+//! * `sim`: the deterministic simulator, `ballot::sim`: fault injection, safety
 //!   invariants checked after every event, liveness, one seed per run.
 #![no_std]
 #![forbid(unsafe_code)]

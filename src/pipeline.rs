@@ -22,10 +22,15 @@
 //! 2. **Writes are coalesced.** A `Persist` issued while another is in flight is
 //!    queued; if a third comes before the second has started, it replaces the
 //!    second (each `Persist` is the node's whole [`HardState`], and a later one
-//!    implies every promise an earlier one made: the term never goes back, and a
-//!    vote once recorded in a term is never changed). Everything behind the replaced
-//!    write now waits for its replacement, which started no later than it would
-//!    have. So at most two writes exist at a time: one in flight, one queued.
+//!    supersedes an earlier: the term never goes back, and a vote once recorded in a
+//!    term is never changed). The messages that were waiting for the replaced write
+//!    were emitted under a state that will never be written, so they are dropped
+//!    (counted; to the network it is message loss, which Raft tolerates, and the
+//!    messages were already obsolete: the node has moved to a newer term or vote).
+//!    Events behind it wait for the replacement, which starts no later than the
+//!    replaced write would have. So at most two writes exist at a time (one in
+//!    flight, one queued), and every message that leaves was emitted under a state
+//!    that is durable exactly, as it was.
 //! 3. **A failed write stops the node.** [`Pipeline::failed`] drops everything held
 //!    (nothing that depended on the write ever leaves) and the pipeline releases
 //!    nothing afterwards. Stop stepping the node and restart it from the store.
@@ -100,6 +105,8 @@ pub struct PipelineStats {
     pub early_step_downs: u64,
     /// Messages dropped because [`MAX_HELD_MESSAGES`] were already held.
     pub dropped_messages: u64,
+    /// Messages dropped because the write they waited for was replaced (rule 2).
+    pub superseded_messages: u64,
     /// [`Pipeline::durable`] calls with no write in flight (ignored).
     pub unexpected_completions: u64,
 }
@@ -256,15 +263,27 @@ impl<I: NodeId> Pipeline<I> {
         ready.push(output);
     }
 
-    /// Queues a write behind the one in flight, replacing a queued one (rule 2).
+    /// Queues a write behind the one in flight, replacing a queued one and dropping
+    /// the messages that waited for it (rule 2).
     fn queue_write(&mut self, step: u64, hard_state: HardState<I>) {
-        for (_, held) in self.held.iter_mut() {
-            if let Output::Persist(queued) = held {
-                *queued = hard_state;
-                self.stats.writes_coalesced += 1;
-                return;
-            }
-        }
-        self.held.push_back((step, Output::Persist(hard_state)));
+        let Some(at) = self
+            .held
+            .iter()
+            .position(|(_, o)| matches!(o, Output::Persist(_)))
+        else {
+            self.held.push_back((step, Output::Persist(hard_state)));
+            return;
+        };
+        self.held[at].1 = Output::Persist(hard_state);
+        self.stats.writes_coalesced += 1;
+        let before = self.held.len();
+        let mut i = 0;
+        self.held.retain(|(_, o)| {
+            i += 1;
+            i <= at + 1 || !matches!(o, Output::Send { .. } | Output::Broadcast { .. })
+        });
+        let dropped = before - self.held.len();
+        self.held_messages -= dropped;
+        self.stats.superseded_messages += dropped as u64;
     }
 }

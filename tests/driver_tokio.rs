@@ -45,8 +45,7 @@ impl Cluster {
         for id in 1..=n {
             let store = TestStore::new(id, &log, disk(id));
             stores.insert(id, store.clone());
-            let election =
-                Election::new(config.clone(), id, members.clone(), None, Instant::ZERO).unwrap();
+            let election = Election::new(config, id, members.clone(), None, Instant::ZERO).unwrap();
             let transport = Recording {
                 node: id,
                 inner: net.transport(id),

@@ -55,15 +55,18 @@ fn a_queued_write_is_replaced_by_a_later_one() {
     p.push([persist(1), send(1)], &mut ready);
     p.push([persist(2), send(2)], &mut ready);
     p.push([persist(3), send(3)], &mut ready);
+    p.push([role(Role::Follower, 3)], &mut ready);
     assert_eq!(ready, [persist(1)]);
     ready.clear();
     p.durable(&mut ready);
-    // Write 2 never starts: write 3 covers it, and send(2) waits for write 3.
+    // Write 2 never starts: write 3 replaces it.
     assert_eq!(ready, [send(1), persist(3)]);
     ready.clear();
     p.durable(&mut ready);
-    assert_eq!(ready, [send(2), send(3)]);
+    // send(2) was emitted under write 2's state, which is never written: dropped.
+    assert_eq!(ready, [send(3), role(Role::Follower, 3)]);
     assert_eq!(p.stats().writes_coalesced, 1);
+    assert_eq!(p.stats().superseded_messages, 1);
     assert_eq!(p.stats().writes_started, 2);
 }
 
@@ -169,19 +172,23 @@ proptest! {
 
     /// Every output is tagged with its position in the stream the node emitted
     /// (terms and ids carry it). Whatever the interleaving:
-    /// * nothing leaves before every write that preceded it is durable (or
-    ///   covered by a later durable write);
+    /// * a message leaves only once the last write emitted before it is durable —
+    ///   that very write, not a later one that replaced it;
+    /// * an event leaves only once every write before it is durable (or covered by
+    ///   a later durable write);
     /// * at most one write is in flight; outputs leave in emission order, once;
     /// * early step-down reports are the only exception, carry the term last
     ///   reported, and come only while leading;
-    /// * once the disk catches up, everything has left and the last write is durable.
+    /// * once the disk catches up, every event and every message whose write was
+    ///   made durable has left, and the last write is durable.
     #[test]
     fn nothing_leaves_before_the_write_it_follows_is_durable(ops in ops()) {
         let mut p = Pipeline::<u64>::new();
         let mut ready = Vec::new();
         let mut pos = 0u64; // position of the next emitted output (1-based)
         let mut persists: Vec<u64> = Vec::new(); // positions of emitted persists
-        let mut emitted_plain: Vec<u64> = Vec::new();
+        let mut emitted_plain: Vec<(u64, bool)> = Vec::new(); // (tag, is a message)
+        let mut written: std::collections::BTreeSet<u64> = Default::default();
         let mut released_plain: Vec<u64> = Vec::new();
         let mut in_flight: Option<u64> = None;
         let mut durable = 0u64; // position of the latest durable write
@@ -193,6 +200,7 @@ proptest! {
                          in_flight: &mut Option<u64>,
                          durable: u64,
                          persists: &[u64],
+                         written: &std::collections::BTreeSet<u64>,
                          released_plain: &mut Vec<u64>|
          -> Result<(), TestCaseError> {
             for out in ready.drain(..) {
@@ -222,6 +230,10 @@ proptest! {
                 }
                 prop_assert!(durable >= needed,
                     "output {} left before write {} was durable (durable: {})", tag, needed, durable);
+                if let Output::Send { .. } = out {
+                    prop_assert!(needed == 0 || written.contains(&needed),
+                        "message {} left, but the write {} it was emitted under was never written", tag, needed);
+                }
                 // Writes may move up (a coalesced write takes the replaced one's place);
                 // everything else leaves in emission order.
                 prop_assert!(tag > last_released, "order: {} after {}", tag, last_released);
@@ -258,9 +270,9 @@ proptest! {
                             }
                         })
                         .inspect(|o| if !matches!(o, Output::Persist(_)) {
-                            if let Output::Send { to, .. } = o { emitted_plain.push(*to) }
-                            else if let Output::RoleChanged { term, .. } | Output::LeaderChanged { term, .. } = o { emitted_plain.push(term.get()) }
-                            else if let Output::Rejected(CommandError::AlreadyVoter(t)) = o { emitted_plain.push(*t) }
+                            if let Output::Send { to, .. } = o { emitted_plain.push((*to, true)) }
+                            else if let Output::RoleChanged { term, .. } | Output::LeaderChanged { term, .. } = o { emitted_plain.push((term.get(), false)) }
+                            else if let Output::Rejected(CommandError::AlreadyVoter(t)) = o { emitted_plain.push((*t, false)) }
                         })
                         .collect();
                     p.push(batch, &mut ready);
@@ -268,14 +280,25 @@ proptest! {
                 Op::Durable => {
                     if let Some(w) = in_flight.take() {
                         durable = w;
+                        written.insert(w);
                     }
                     p.durable(&mut ready);
                 }
             }
-            check(&mut ready, &mut in_flight, durable, &persists, &mut released_plain)?;
+            check(&mut ready, &mut in_flight, durable, &persists, &written, &mut released_plain)?;
         }
         prop_assert!(p.is_idle());
-        prop_assert_eq!(&released_plain, &emitted_plain, "everything left, once, in order");
+        let expected: Vec<u64> = emitted_plain
+            .iter()
+            .filter(|(tag, message)| {
+                let needed = persists.iter().copied().filter(|q| q < tag).max().unwrap_or(0);
+                !message || needed == 0 || written.contains(&needed)
+            })
+            .map(|(tag, _)| *tag)
+            .collect();
+        prop_assert_eq!(&released_plain, &expected, "everything left, once, in order");
+        let superseded = (emitted_plain.len() - expected.len()) as u64;
+        prop_assert_eq!(p.stats().superseded_messages, superseded);
         if let Some(&last) = persists.last() {
             prop_assert_eq!(durable, last, "the last write is durable");
         }

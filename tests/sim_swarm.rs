@@ -1,6 +1,7 @@
 //! The seed swarm: many random simulations, each expanded from one seed into random
 //! options (1–9 voters, timeouts, delays, loss, duplication, partitions of every
-//! kind, crashes — some between two outputs of a batch — and clock drift). Each run
+//! kind, crashes — some between two outputs of a batch — clock drift, and the
+//! blocking or the drivers' pipelined storage model). Each run
 //! injects faults with the invariants checked after every event, then heals and
 //! demands a stable leader. Every seed must finish with no violation.
 //!
@@ -16,7 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use ballot::sim::{Report, SimOptions, Simulation};
+use ballot::sim::{Report, SimOptions, Simulation, StorageModel};
 
 /// Seeds the default swarm runs: about 25 s on two cores in the test profile (debug).
 const DEFAULT_SEEDS: u64 = 4_000;
@@ -52,6 +53,7 @@ struct Summary {
     loss: bool,
     duplicates: bool,
     drift: bool,
+    pipelined: bool,
     events: u64,
     elections: u64,
 }
@@ -72,6 +74,7 @@ fn run_seed(seed: u64) -> Summary {
         loss: report.net.dropped_loss > 0,
         duplicates: report.net.duplicated > 0,
         drift: report.options.clocks.max_drift_ppm > 0,
+        pipelined: report.options.storage == StorageModel::Pipelined,
         events: report.events,
         elections: report.leader_changes,
     }
@@ -119,12 +122,14 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     let lossy = runs_with(|r| r.loss);
     let duplicating = runs_with(|r| r.duplicates);
     let drifting = runs_with(|r| r.drift);
+    let pipelined = runs_with(|r| r.pipelined);
     let events: u64 = reports.iter().map(|r| r.events).sum();
     let elections: u64 = reports.iter().map(|r| r.elections).sum();
     println!(
         "{count} seeds from {start}: {events} events, {elections} elections; \
          runs with crashes {crashes}, link faults {partitioned}, loss {lossy}, \
-         duplicates {duplicating}, clock drift {drifting}; cluster sizes {sizes:?}"
+         duplicates {duplicating}, clock drift {drifting}, pipelined storage {pipelined}; \
+         cluster sizes {sizes:?}"
     );
     assert!(
         failed.is_empty(),
@@ -140,6 +145,7 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
             ("loss", lossy),
             ("duplicates", duplicating),
             ("clock drift", drifting),
+            ("pipelined storage (the drivers' model)", pipelined),
         ] {
             assert!(runs * 4 >= count, "only {runs} of {count} runs had {what}");
         }

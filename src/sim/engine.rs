@@ -323,6 +323,7 @@ impl Simulation {
                 .on_vote(now, idx as u64, &mut slot.votes, hard.term.get(), candidate);
         }
         let mut held = core::mem::take(&mut slot.disk.held);
+        slot.disk.release(&mut held); // pipelined model: what waited for this write
         let pos = slot.disk.batch_pos;
         self.carry_out(idx, &mut held, pos);
         held.clear();
@@ -371,6 +372,9 @@ impl Simulation {
             capture.extend(out.iter().cloned());
         }
         self.after_step(idx, before, command);
+        if let Some(slot) = self.nodes.get_mut(idx) {
+            slot.disk.admit(&mut out); // pipelined model: only what may leave now
+        }
         self.carry_out(idx, &mut out, 0);
         self.out = out;
         // After a tick every due timer has fired; never wake again at the same instant.

@@ -56,10 +56,14 @@
 //!   it arrives is dropped. One directed link can have its own delay or loss
 //!   ([`Simulation::set_link_delay`], [`Simulation::set_link_loss`]).
 //! * **Storage.** A `Persist` takes [`SimOptions::persist_latency`]; the outputs
-//!   after it wait until it is durable, and the node is blocked meanwhile (inputs
-//!   queue up, timers wait). A crash loses the pending write and everything waiting
-//!   for it; a restart sees only the last durable `HardState`. Crashes can land
-//!   between any two outputs of a batch ([`Simulation::crash_mid_batch`]).
+//!   after it wait until it is durable. In the [`StorageModel::Blocking`] model the
+//!   node is blocked meanwhile (inputs queue up, timers wait); in the
+//!   [`StorageModel::Pipelined`] model — what the drivers do — it keeps stepping and
+//!   its outputs pass through the drivers' [`Pipeline`](crate::pipeline::Pipeline).
+//!   [`SimOptions::from_seed`] draws one of the two per run. A crash loses the
+//!   pending write and everything waiting for it; a restart sees only the last
+//!   durable `HardState`. Crashes can land between any two outputs of a batch
+//!   ([`Simulation::crash_mid_batch`]).
 //! * **Clocks.** Each node's local time is `offset + time × (1 + drift)` with a
 //!   random offset and a bounded drift in parts per million ([`ClockSkew`]), or
 //!   the ones a script sets ([`Simulation::set_clock`]). Local time is monotonic
@@ -107,7 +111,9 @@ pub use engine::{Delivery, DeliveryHook, MAX_NODE_ID, Simulation};
 pub use history::{Change, HistoryEntry, NodeState};
 pub use invariants::{Violation, ViolationKind};
 pub use network::{MessageKind, NetStats};
-pub use options::{ClockSkew, CrashFaults, Delay, PartitionFaults, PartitionMode, SimOptions};
+pub use options::{
+    ClockSkew, CrashFaults, Delay, PartitionFaults, PartitionMode, SimOptions, StorageModel,
+};
 pub use report::Report;
 pub use rng::PPM;
 pub use script::Action;

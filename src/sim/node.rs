@@ -113,6 +113,7 @@ impl Simulation {
         };
         let slot = &mut self.nodes[idx];
         slot.exists = true;
+        slot.disk.set_model(self.options.storage);
         slot.clock = clock;
         slot.election = Some(election);
         refresh_view(self.now, slot, &mut self.avail, true);

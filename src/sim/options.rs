@@ -136,6 +136,28 @@ pub struct ClockSkew {
     pub max_drift_ppm: u32,
 }
 
+/// How a simulated node's writes relate to its other work (see the storage model
+/// in the [module docs](super)).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StorageModel {
+    /// The node blocks while a write is pending, like a single-threaded loop that
+    /// calls `fsync`: inputs queue, timers wait.
+    Blocking,
+    /// What the drivers do: the node keeps stepping while a write is in flight;
+    /// its outputs pass through a [`Pipeline`](crate::pipeline::Pipeline), so
+    /// everything after a pending `Persist` waits for it.
+    Pipelined,
+}
+
+impl fmt::Display for StorageModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StorageModel::Blocking => "blocking",
+            StorageModel::Pipelined => "pipelined",
+        })
+    }
+}
+
 /// Everything a [`Simulation`] depends on. Expand a seed into random options with
 /// [`SimOptions::from_seed`], or start from [`SimOptions::new`] (a calm network, no
 /// faults) and set what you need with the builder methods.
@@ -164,6 +186,8 @@ pub struct SimOptions {
     pub duplicate_ppm: u32,
     /// Time for a `Persist` to become durable.
     pub persist_latency: Delay,
+    /// Whether a node blocks while it writes, or keeps stepping as the drivers do.
+    pub storage: StorageModel,
     /// Random partitions during the fault phase, if any.
     pub partitions: Option<PartitionFaults>,
     /// Random crashes during the fault phase, if any.
@@ -199,6 +223,7 @@ impl SimOptions {
             loss_ppm: 0,
             duplicate_ppm: 0,
             persist_latency: Delay::uniform(Duration::from_micros(100), ms(1)),
+            storage: StorageModel::Blocking,
             partitions: None,
             crashes: None,
             clocks: ClockSkew::default(),
@@ -290,6 +315,12 @@ impl SimOptions {
             ),
             mid_batch_ppm: r.range(0, 500_000) as u32,
         });
+        // Drawn from its own stream, so adding it changed no other option of any seed.
+        o.storage = if SimRng::new(splitmix64(seed ^ 0x7069_7065_6c69_6e65)).chance(500_000) {
+            StorageModel::Pipelined
+        } else {
+            StorageModel::Blocking
+        };
         o.clocks = ClockSkew {
             max_offset: Duration::from_nanos(r.range(0, 1_000 * MS)),
             max_drift_ppm: if r.chance(300_000) {
@@ -346,6 +377,12 @@ impl SimOptions {
     #[must_use]
     pub fn duplicate_ppm(mut self, ppm: u32) -> Self {
         self.duplicate_ppm = ppm.min(PPM);
+        self
+    }
+
+    /// Sets the storage model.
+    pub fn storage(mut self, model: StorageModel) -> Self {
+        self.storage = model;
         self
     }
 
@@ -444,7 +481,11 @@ impl fmt::Display for SimOptions {
             Percent(self.loss_ppm),
             Percent(self.duplicate_ppm)
         )?;
-        writeln!(f, "  persist latency {}", self.persist_latency)?;
+        writeln!(
+            f,
+            "  persist latency {}, {} storage",
+            self.persist_latency, self.storage
+        )?;
         match &self.partitions {
             Some(p) => writeln!(
                 f,
