@@ -447,7 +447,7 @@ impl<I: IdBytes + Send + Sync + 'static> UdpTransport<I> {
         mut deliver: impl FnMut(I, Message) -> bool + Send + 'static,
     ) -> io::Result<Receiving> {
         let stop = Arc::new(AtomicBool::new(false));
-        let wake = wake_addr(self.local_addr()?);
+        let wake = (self.inner.socket.try_clone()?, wake_addr(self.local_addr()?));
         let transport = self.clone();
         let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -507,7 +507,8 @@ impl<I: IdBytes + Send + Sync + 'static> Transport<I> for UdpTransport<I> {
 #[derive(Debug)]
 pub struct Receiving {
     stop: Arc<AtomicBool>,
-    wake: SocketAddr,
+    /// The socket itself (a clone) and its own address, to wake the blocked receive.
+    wake: (UdpSocket, SocketAddr),
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -523,11 +524,10 @@ impl Receiving {
             return Ok(());
         };
         self.stop.store(true, Ordering::Release);
-        // Wake the blocked `recv_from` with an empty datagram to our own port.
+        // Wake the blocked `recv_from` with an empty datagram from the socket to
+        // itself (same address family, no other socket needed).
         if !thread.is_finished() {
-            if let Ok(socket) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) {
-                let _ = socket.send_to(&[], self.wake);
-            }
+            let _ = self.wake.0.send_to(&[], self.wake.1);
         }
         thread
             .join()
