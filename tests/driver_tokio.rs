@@ -324,3 +324,31 @@ async fn commands_answer_with_the_nodes_own_rejections() {
     assert!(stats.steps > 0 && stats.election.elections_won >= 1);
     c.finish();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_flood_of_messages_is_dropped_and_counted_never_blocking() {
+    let c = Cluster::start(3, config(), |_| Disk::Slow(Duration::from_millis(1)));
+    let h = c.nodes[&1].handle();
+    // The node task cannot run while this loop does not await: its queue fills.
+    let extra = 904;
+    let garbage = ballot::Message::Heartbeat {
+        term: Term(u64::MAX),
+    };
+    let mut full = 0;
+    for _ in 0..ballot::driver::INBOX_CAPACITY + extra {
+        if let Err(e) = h.deliver(99, garbage) {
+            assert_eq!(e, ballot::transport::SendError::Full);
+            full += 1;
+        }
+    }
+    assert_eq!(full, extra);
+    tokio::time::sleep(Duration::from_millis(10)).await; // let the node drain its queue
+    let stats = h.stats().await.unwrap();
+    assert_eq!(stats.inbound_dropped, extra as u64);
+    // What was queued was stepped: a non-member's messages are dropped by the core.
+    assert_eq!(
+        stats.election.dropped_unknown_sender,
+        ballot::driver::INBOX_CAPACITY as u64
+    );
+    assert_eq!(h.status().term, Term::ZERO, "the forged term did nothing");
+}

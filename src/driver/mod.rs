@@ -88,6 +88,9 @@ pub struct DriverStats {
     pub steps: u64,
     /// Sends the transport refused ([`Transport::send`] errors).
     pub send_failures: u64,
+    /// Received messages dropped because the node's queue was full
+    /// ([`INBOX_CAPACITY`]).
+    pub inbound_dropped: u64,
     /// Writes made durable.
     pub writes: u64,
 }

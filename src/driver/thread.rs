@@ -23,7 +23,7 @@
 //! assert!(halted.error.is_none());
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -36,6 +36,9 @@ use crate::transport::{Inbox, SendError, Transport};
 use crate::{Config, ConfigError, Election, HardState, Input, Membership, Message, NodeId};
 
 type Reply<I> = Sender<Result<(), CommandFailed<I>>>;
+
+/// Events handled back to back before the loop looks at the clock again.
+const BATCH: usize = 64;
 
 enum Event<I: NodeId> {
     Deliver(I, Message),
@@ -52,6 +55,7 @@ type Watchers<I> = (NodeStatus<I>, Vec<Sender<NodeStatus<I>>>);
 struct Shared<I> {
     status: Mutex<Watchers<I>>,
     queued: AtomicUsize,
+    dropped: AtomicU64,
 }
 
 /// A cloneable handle to a node running on its own thread: deliver messages, send
@@ -134,6 +138,7 @@ where
     let shared = Arc::new(Shared {
         status: Mutex::new((status, Vec::new())),
         queued: AtomicUsize::new(0),
+        dropped: AtomicU64::new(0),
     });
     let handle = Handle {
         tx: tx.clone(),
@@ -194,6 +199,8 @@ impl<I: NodeId> Handle<I> {
     pub fn deliver(&self, from: I, message: Message) -> Result<(), SendError> {
         if self.shared.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
             self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            trace_event!(debug, from = ?from, "inbound message dropped: the node's queue is full");
             return Err(SendError::Full);
         }
         self.tx
@@ -265,7 +272,7 @@ where
     S: Store<I>,
     T: Transport<I>,
 {
-    loop {
+    'run: loop {
         publish(&mut core, &shared);
         // Expiry is decided by the clock, not by which wait returned.
         let now = clock.now();
@@ -289,20 +296,32 @@ where
                 Err(_) => break,
             },
         };
-        let now = clock.now();
-        match event {
-            Event::Deliver(from, message) => {
-                shared.queued.fetch_sub(1, Ordering::Relaxed);
-                core.receive(from, message, now);
+        // Handle it and whatever else is already queued (up to a bound, so the
+        // deadline and status are looked at again soon), each at its own time.
+        let mut next = Some(event);
+        let mut handled = 0;
+        while let Some(event) = next.take() {
+            let now = clock.now();
+            match event {
+                Event::Deliver(from, message) => {
+                    shared.queued.fetch_sub(1, Ordering::Relaxed);
+                    core.receive(from, message, now);
+                }
+                Event::Command(input, reply) => core.command(input, now, reply),
+                Event::Written(result) => core.written(result),
+                Event::Stats(reply) => {
+                    let mut stats = core.snapshot();
+                    stats.inbound_dropped = shared.dropped.load(Ordering::Relaxed);
+                    let _ = reply.send(stats);
+                }
+                Event::Shutdown => break 'run,
             }
-            Event::Command(input, reply) => core.command(input, now, reply),
-            Event::Written(result) => core.written(result),
-            Event::Stats(reply) => {
-                let _ = reply.send(core.snapshot());
+            start_write(&mut core, &writes);
+            handled += 1;
+            if handled < BATCH && !core.halted() {
+                next = rx.try_recv().ok();
             }
-            Event::Shutdown => break,
         }
-        start_write(&mut core, &writes);
     }
     core.stop();
     publish(&mut core, &shared);
@@ -311,7 +330,8 @@ where
         Ok(store) => store,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    let stats = core.snapshot();
+    let mut stats = core.snapshot();
+    stats.inbound_dropped = shared.dropped.load(Ordering::Relaxed);
     shared
         .status
         .lock()

@@ -31,6 +31,8 @@
 //! ```
 
 use core::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -93,6 +95,9 @@ impl<I: Send + Sync + 'static, S: Store<I>> AsyncStore<I> for Blocking<S> {
 
 type Reply<I> = oneshot::Sender<Result<(), CommandFailed<I>>>;
 
+/// Received messages handled back to back before the loop selects again.
+const BATCH: usize = 64;
+
 enum Request<I: NodeId> {
     Command(Input<I>, Reply<I>),
     Stats(oneshot::Sender<DriverStats>),
@@ -103,6 +108,7 @@ enum Request<I: NodeId> {
 /// transports.
 pub struct Handle<I: NodeId> {
     inbound: mpsc::Sender<(I, Message)>,
+    dropped: Arc<AtomicU64>,
     requests: mpsc::Sender<Request<I>>,
     status: watch::Receiver<NodeStatus<I>>,
 }
@@ -111,13 +117,15 @@ impl<I: NodeId> Clone for Handle<I> {
     fn clone(&self) -> Self {
         Handle {
             inbound: self.inbound.clone(),
+            dropped: Arc::clone(&self.dropped),
             requests: self.requests.clone(),
             status: self.status.clone(),
         }
     }
 }
 
-/// A node running on a tokio task.
+/// A node running on a tokio task. It stops on [`Node::shutdown`], or once the
+/// node and every [`Handle`] to it are dropped.
 pub struct Node<I: NodeId, S, T> {
     handle: Handle<I>,
     task: JoinHandle<Halted<I, S, T>>,
@@ -174,10 +182,12 @@ where
         writes,
         status: status_tx,
     };
-    let task = tokio::spawn(run(core, channels, writer, clock));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let task = tokio::spawn(run(core, channels, writer, clock, Arc::clone(&dropped)));
     Node {
         handle: Handle {
             inbound: inbound_tx,
+            dropped,
             requests: requests_tx,
             status: status_rx,
         },
@@ -207,7 +217,11 @@ impl<I: NodeId> Handle<I> {
     /// ([`SendError::Full`]) when [`INBOX_CAPACITY`] messages are queued.
     pub fn deliver(&self, from: I, message: Message) -> Result<(), SendError> {
         self.inbound.try_send((from, message)).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SendError::Full,
+            mpsc::error::TrySendError::Full(_) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                trace_event!(debug, from = ?from, "inbound message dropped: the node's queue is full");
+                SendError::Full
+            }
             mpsc::error::TrySendError::Closed(_) => SendError::Stopped,
         })
     }
@@ -243,7 +257,9 @@ impl<I: NodeId> Handle<I> {
     pub async fn stats(&self) -> Option<DriverStats> {
         let (tx, rx) = oneshot::channel();
         self.requests.send(Request::Stats(tx)).await.ok()?;
-        rx.await.ok()
+        let mut stats = rx.await.ok()?;
+        stats.inbound_dropped = self.dropped.load(Ordering::Relaxed);
+        Some(stats)
     }
 }
 
@@ -267,6 +283,7 @@ async fn run<I, S, T>(
     mut ch: Channels<I>,
     writer: JoinHandle<S>,
     clock: Clock,
+    dropped: Arc<AtomicU64>,
 ) -> Halted<I, S, T>
 where
     I: NodeId + Send + Sync + 'static,
@@ -303,6 +320,15 @@ where
             () = &mut sleep => {}
         }
         forward(&mut core, &ch);
+        // Messages already queued, back to back (bounded, so the deadline and the
+        // other channels are looked at again soon), each at its own time.
+        for _ in 0..BATCH {
+            let Ok((from, message)) = ch.inbound.try_recv() else {
+                break;
+            };
+            core.receive(from, message, clock.tokio_now());
+            forward(&mut core, &ch);
+        }
     }
     core.stop();
     forward(&mut core, &ch);
@@ -311,7 +337,8 @@ where
         Ok(store) => store,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
-    let stats = core.snapshot();
+    let mut stats = core.snapshot();
+    stats.inbound_dropped = dropped.load(Ordering::Relaxed);
     Halted {
         election: core.election,
         store,
@@ -343,7 +370,9 @@ async fn write_loop<I: NodeId + Send + 'static, S: AsyncStore<I>>(
     results: mpsc::UnboundedSender<Result<(), StoreError>>,
 ) -> S {
     while let Some(hard_state) = writes.recv().await {
+        let _started = tokio::time::Instant::now();
         let result = store.save(hard_state).await;
+        trace_event!(debug, latency = ?_started.elapsed(), ok = result.is_ok(), "persist");
         let failed = result.is_err();
         if results.send(result).is_err() || failed {
             break;

@@ -119,7 +119,8 @@ pub use rng::PPM;
 pub use script::Action;
 pub use trace::TraceSink;
 
-/// The README's Rust examples (the simulator section), compiled and run as doc tests.
-#[cfg(doctest)]
+/// The README's Rust examples (the simulator and driver sections), compiled and run
+/// as doc tests (they need the `tokio` feature too).
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
