@@ -447,7 +447,10 @@ impl<I: IdBytes + Send + Sync + 'static> UdpTransport<I> {
         mut deliver: impl FnMut(I, Message) -> bool + Send + 'static,
     ) -> io::Result<Receiving> {
         let stop = Arc::new(AtomicBool::new(false));
-        let wake = (self.inner.socket.try_clone()?, wake_addr(self.local_addr()?));
+        let wake = (
+            self.inner.socket.try_clone()?,
+            wake_addr(self.local_addr()?),
+        );
         let transport = self.clone();
         let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
