@@ -126,6 +126,16 @@ impl Cluster {
             .map(|s| (s.term, s.id))
             .collect();
         assert_one_leader_per_term(&leaders);
+        // One change per real change: the watch never announces the same status twice
+        // in a row.
+        let seen = self.seen.lock().unwrap();
+        for id in self.stores.keys() {
+            let mine: Vec<_> = seen.iter().filter(|s| s.id == *id).collect();
+            assert!(
+                mine.windows(2).all(|w| w[0] != w[1]),
+                "node {id} announced a non-change: {mine:?}"
+            );
+        }
         assert!(
             check_durability(&self.log) > 0,
             "no dependent message checked"
@@ -351,4 +361,24 @@ async fn a_flood_of_messages_is_dropped_and_counted_never_blocking() {
         ballot::driver::INBOX_CAPACITY as u64
     );
     assert_eq!(h.status().term, Term::ZERO, "the forged term did nothing");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_command_whose_caller_gave_up_still_runs() {
+    let c = Cluster::start(3, config(), |_| Disk::Slow(Duration::from_millis(1)));
+    let (leader, term) = c.leader_above(Term::ZERO, Duration::from_secs(5)).await;
+    let h = c.nodes[&leader].handle();
+    // The command is queued on the first poll, then its future is dropped while it
+    // waits for the answer.
+    tokio::select! {
+        biased;
+        _ = h.command(Input::StepDown) => panic!("answered without the node running"),
+        () = std::future::ready(()) => {}
+    }
+    c.wait("the leader steps down", Duration::from_millis(50), |s| {
+        !s[&leader].is_leader()
+    })
+    .await;
+    assert_eq!(h.status().term, term);
+    c.finish();
 }

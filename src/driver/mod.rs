@@ -48,7 +48,9 @@ pub struct NodeStatus<I> {
     pub id: I,
     /// Its role.
     pub role: Role,
-    /// Its term, as last reported (durable).
+    /// Its term: the highest term it has made durable. Events are reported only
+    /// after the writes they depend on, so this never runs ahead of the disk (a
+    /// crash cannot take it back), and it never decreases.
     pub term: Term,
     /// The leader it knows of, `Some(id)` when it leads itself.
     pub leader: Option<I>,
@@ -219,6 +221,11 @@ impl<I: NodeId, T: Transport<I>, R> Core<I, T, R> {
         match result {
             Ok(()) => {
                 self.stats.writes += 1;
+                // The written term is durable now: report it even when no role or
+                // leader change names it (a follower that adopted a newer term).
+                if let Some(hard_state) = self.pipeline.writing() {
+                    self.view.term = self.view.term.max(hard_state.term);
+                }
                 self.pipeline.durable(&mut self.ready);
                 self.carry_out();
             }
@@ -321,13 +328,15 @@ impl<I: NodeId, T: Transport<I>> Host<I> for CoreHost<'_, I, T> {
     fn role_changed(&mut self, role: Role, term: Term) {
         trace_event!(info, node = ?self.view.id, %role, term = term.get(), "role changed");
         self.view.role = role;
-        self.view.term = term;
+        // Never backwards: an early step-down report names the term the node led,
+        // which may be below a term already made durable.
+        self.view.term = self.view.term.max(term);
     }
 
     fn leader_changed(&mut self, leader: Option<I>, term: Term) {
         trace_event!(info, node = ?self.view.id, leader = ?leader, term = term.get(), "leader changed");
         self.view.leader = leader;
-        self.view.term = term;
+        self.view.term = self.view.term.max(term);
     }
 
     fn rejected(&mut self, _error: CommandError<I>) {

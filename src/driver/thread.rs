@@ -210,7 +210,8 @@ impl<I: NodeId> Handle<I> {
 
     /// Runs a command ([`Input::Campaign`], [`Input::StepDown`], a membership change,
     /// …) and waits for its answer: `Ok` once everything its step emitted has been
-    /// carried out (its write, if any, durable), or the node's rejection.
+    /// carried out (its write, if any, durable; the status already shows its
+    /// effect), or the node's rejection.
     pub fn command(&self, input: Input<I>) -> Result<(), CommandFailed<I>> {
         let (reply, answer) = mpsc::channel();
         self.tx
@@ -347,19 +348,20 @@ where
     }
 }
 
-/// Answers finished commands and publishes a status change.
+/// Publishes a status change, then answers finished commands.
 fn publish<I: NodeId, T>(core: &mut Core<I, T, Reply<I>>, shared: &Shared<I>)
 where
     T: Transport<I>,
 {
-    core.take_replies(|reply, result| {
-        let _ = reply.send(result);
-    });
+    // Status first: a command's answer must not arrive before what it changed shows.
     if let Some(status) = core.status_change() {
         let mut guard = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
         guard.0 = status;
         guard.1.retain(|s| s.send(status).is_ok());
     }
+    core.take_replies(|reply, result| {
+        let _ = reply.send(result);
+    });
 }
 
 fn start_write<I: NodeId, T: Transport<I>>(

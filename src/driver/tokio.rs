@@ -227,8 +227,8 @@ impl<I: NodeId> Handle<I> {
     }
 
     /// Runs a command and waits for its answer: `Ok` once everything its step
-    /// emitted has been carried out (its write, if any, durable), or the node's
-    /// rejection.
+    /// emitted has been carried out (its write, if any, durable; the status already
+    /// shows its effect), or the node's rejection.
     ///
     /// Cancel-safe in the sense that matters: dropping the future before the
     /// command was queued means it never runs; once queued it runs to completion
@@ -348,19 +348,20 @@ where
     }
 }
 
-/// Starts a released write, answers finished commands, publishes a status change.
+/// Starts a released write, publishes a status change, answers finished commands.
 fn forward<I: NodeId, T: Transport<I>>(core: &mut Core<I, T, Reply<I>>, ch: &Channels<I>) {
     if let Some(hard_state) = core.take_write() {
         if ch.writes.send(hard_state).is_err() {
             core.written(Err(StoreError::Other("the writer task has stopped")));
         }
     }
-    core.take_replies(|reply, result| {
-        let _ = reply.send(result);
-    });
+    // Status first: a command's answer must not arrive before what it changed shows.
     if let Some(status) = core.status_change() {
         ch.status.send_replace(status);
     }
+    core.take_replies(|reply, result| {
+        let _ = reply.send(result);
+    });
 }
 
 /// The writer task: saves each hard state in turn and reports the result.
