@@ -109,12 +109,18 @@
 //!
 //! * `std` (default): the real stack around the core — the state store
 //!   (`store`: a checksummed, crash-safe `FileStore`; a `MemoryStore`), the
-//!   `transport` trait and an in-process channel transport, and the thread driver
-//!   (`driver::thread`). Without it the core is `#![no_std]` with `alloc` ([`dispatch`]
-//!   and [`pipeline`] included), so it builds for embedded and wasm targets. (A
+//!   `transport` trait, an in-process channel transport and the UDP transport
+//!   (`transport::udp`), and the thread driver (`driver::thread`). Without it the
+//!   core is `#![no_std]` with `alloc` ([`dispatch`], [`pipeline`] and the transport
+//!   [`frame`] codec included), so it builds for embedded and wasm targets. (A
 //!   [`Membership`] shares its member list through `alloc::sync::Arc`, so the target
 //!   needs pointer-sized atomics, as every tier-1 and most embedded targets have.)
 //! * `tokio`: the tokio driver (`driver::tokio`): one task per node, tokio's clock.
+//! * `auth`: keyed BLAKE3 authentication of UDP frames with a shared cluster key
+//!   (`transport::ClusterKey`). **Without it, any host that can reach a node's UDP
+//!   port can wedge the cluster with one forged datagram** (see `transport::udp`).
+//! * `node`: the `ballot-node` binary (one node per process, JSON-line events);
+//!   implies `std` and `auth`.
 //! * `tracing`: `tracing` events from the drivers (role and term changes, failed
 //!   sends, persist latency, failed writes). The core never logs.
 //! * `sim`: the deterministic simulator, `ballot::sim`: fault injection, safety
@@ -147,6 +153,7 @@ mod dispatch;
 mod election;
 mod error;
 mod fast_path;
+pub mod frame;
 mod heartbeat;
 mod id_bytes;
 mod input;

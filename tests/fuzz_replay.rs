@@ -71,3 +71,73 @@ fn empty_and_tiny_inputs_are_fine() {
         fuzz::cluster(&vec![0; len]);
     }
 }
+
+/// Valid frames (every message kind, tagged and untagged, both id widths), each
+/// byte of them flipped, and every truncation, plus random bytes behind a valid
+/// header — so the replay reaches past the magic check, where random bytes stop.
+#[test]
+fn frame_decoding_survives_mutations_and_random_bytes() {
+    use ballot::frame::{Frame, TAG_LEN};
+    use ballot::{Freshness, Message, Term};
+    let messages = [
+        Message::VoteRequest {
+            term: Term(5),
+            pre_vote: true,
+            freshness: Freshness::new(4, 9),
+        },
+        Message::VoteResponse {
+            term: Term(u64::MAX),
+            pre_vote: false,
+            granted: true,
+        },
+        Message::Heartbeat { term: Term(1) },
+        Message::HeartbeatResponse { term: Term(0) },
+    ];
+    let mut valid: Vec<Vec<u8>> = Vec::new();
+    for (k, &message) in messages.iter().enumerate() {
+        let mut buf = Vec::new();
+        let f64 = Frame {
+            cluster: k as u64,
+            from: 1u64,
+            to: 2u64,
+            message,
+        };
+        f64.encode(&mut buf);
+        valid.push(buf.clone());
+        f64.encode_tagged(&mut buf, |_| [k as u8; TAG_LEN]);
+        valid.push(buf.clone());
+        let uuid = Frame {
+            cluster: 9,
+            from: [1u8; 16],
+            to: [2u8; 16],
+            message,
+        };
+        uuid.encode_tagged(&mut buf, |_| [3; TAG_LEN]);
+        valid.push(buf.clone());
+    }
+    let mut decoded = 0;
+    for frame in &valid {
+        decoded += usize::from(Frame::<u64>::decode(frame).is_ok());
+        fuzz::frame(frame);
+        for len in 0..frame.len() {
+            fuzz::frame(&frame[..len]);
+        }
+        for at in 0..frame.len() {
+            for bit in 0..8 {
+                let mut bad = frame.clone();
+                bad[at] ^= 1 << bit;
+                fuzz::frame(&bad);
+            }
+        }
+    }
+    assert_eq!(decoded, 8, "the u64 frames decode"); // the replay reaches the message decoder
+    for seed in 0..cases(3000) {
+        let mut data = valid[seed as usize % valid.len()][..13].to_vec();
+        data.extend(bytes(seed, (seed as usize * 11) % 90));
+        fuzz::frame(&data);
+        fuzz::frame(&bytes(seed, (seed as usize * 7) % 120));
+    }
+    for data in regressions("frame") {
+        fuzz::frame(&data);
+    }
+}

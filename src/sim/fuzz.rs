@@ -10,6 +10,8 @@
 //!   backwards or jumping to the end of time, restarts from the last `Persist`.
 //!   Checks the output contract after every step.
 //! * [`wire`]: [`Message::decode`] on any bytes; what decodes re-encodes exactly.
+//! * [`frame`]: [`Frame::decode`](crate::frame::Frame::decode) on any bytes, for
+//!   integer and 16-byte ids; what decodes re-encodes exactly, tag included.
 //! * [`cluster`]: a small simulated cluster under a fault schedule decoded from the
 //!   bytes; checks the simulator's safety invariants, then liveness after healing.
 
@@ -260,6 +262,34 @@ pub fn wire(data: &[u8]) {
     if let Ok(message) = Message::decode(data) {
         assert_eq!(&*message.encode(), data, "{message:?} does not round-trip");
     }
+}
+
+/// Decodes `data` as a transport frame with `u64` and with `[u8; 16]` ids; a frame
+/// that decodes must re-encode to exactly `data` (tag included), and its tag must
+/// cover every byte before it.
+///
+/// # Panics
+///
+/// When a frame does not round-trip (decoding itself never panics).
+pub fn frame(data: &[u8]) {
+    frame_round_trip::<u64>(data);
+    frame_round_trip::<[u8; 16]>(data);
+}
+
+fn frame_round_trip<I: crate::IdBytes>(data: &[u8]) {
+    use crate::frame::{Frame, TAG_LEN};
+    let Ok(got) = Frame::<I>::decode(data) else {
+        return;
+    };
+    let mut out = Vec::new();
+    match got.tag {
+        Some(tag) => {
+            assert_eq!(got.covered, &data[..data.len() - TAG_LEN], "tag coverage");
+            got.frame.encode_tagged(&mut out, |_| *tag);
+        }
+        None => got.frame.encode(&mut out),
+    }
+    assert_eq!(out, data, "{:?} does not round-trip", got.frame);
 }
 
 /// Runs a 3–5 node simulation under the fault schedule `data` encodes (crashes,

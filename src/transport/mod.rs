@@ -1,6 +1,6 @@
 //! Moving [`Message`]s between nodes (feature `std`): the [`Transport`] trait a
-//! driver sends through, the [`Inbox`] trait a transport delivers into, and the
-//! in-process [`channel`] transport.
+//! driver sends through, the [`Inbox`] trait a transport delivers into, the
+//! in-process [`channel`] transport and the [`udp`] transport.
 //!
 //! ```text
 //!  driver ──Transport::send(to, message)──▶ your network ──▶ Inbox::deliver(from, message) ──▶ driver of `to`
@@ -26,6 +26,13 @@ use thiserror::Error;
 use crate::Message;
 
 pub mod channel;
+#[cfg(feature = "auth")]
+mod key;
+pub mod udp;
+
+#[cfg(feature = "auth")]
+pub use key::{ClusterKey, KeyError};
+pub use udp::{Dropped, Receiving, UdpConfig, UdpStats, UdpTransport};
 
 /// The sending half of a network, as a driver uses it.
 pub trait Transport<I>: Send + 'static {
