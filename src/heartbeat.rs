@@ -11,13 +11,21 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
+        sent: Instant,
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
             self.stats.dropped_stale.bump();
-            self.send(from, Message::HeartbeatResponse { term: self.term }, out);
+            self.send(
+                from,
+                Message::HeartbeatResponse {
+                    term: self.term,
+                    sent,
+                },
+                out,
+            );
             return;
         }
         if term == self.term {
@@ -39,11 +47,17 @@ impl<I: NodeId> Election<I> {
         }
         self.leader_contact = now;
         self.arm_election_timer(now, false);
-        self.send(from, Message::HeartbeatResponse { term }, out);
+        self.send(from, Message::HeartbeatResponse { term, sent }, out);
     }
 
     /// A reply to one of our heartbeats.
-    pub(crate) fn on_heartbeat_response(&mut self, from: I, term: Term, now: Instant) {
+    pub(crate) fn on_heartbeat_response(
+        &mut self,
+        from: I,
+        term: Term,
+        _sent: Instant,
+        now: Instant,
+    ) {
         if term > self.term {
             // Someone moved on to a newer term: we are not the leader any more.
             self.become_follower(term, now);
@@ -67,7 +81,10 @@ impl<I: NodeId> Election<I> {
     /// Time for the next heartbeat (called on the leader only).
     pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
         out.push(Output::Broadcast {
-            message: Message::Heartbeat { term: self.term },
+            message: Message::Heartbeat {
+                term: self.term,
+                sent: now,
+            },
         });
         self.timers
             .set(Timer::Heartbeat, now + self.config.heartbeat_interval());

@@ -169,7 +169,10 @@ impl<I: NodeId> Election<I> {
         self.tally.start_contacts(now);
         self.check_quorum(now);
         out.push(Output::Broadcast {
-            message: Message::Heartbeat { term: self.term },
+            message: Message::Heartbeat {
+                term: self.term,
+                sent: now,
+            },
         });
     }
 }

@@ -175,8 +175,10 @@ impl<I: NodeId> Election<I> {
                 pre_vote,
                 granted,
             } => self.on_vote_response(from, term, pre_vote, granted, now, out),
-            Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
-            Message::HeartbeatResponse { term } => self.on_heartbeat_response(from, term, now),
+            Message::Heartbeat { term, sent } => self.on_heartbeat(from, term, sent, now, out),
+            Message::HeartbeatResponse { term, sent } => {
+                self.on_heartbeat_response(from, term, sent, now);
+            }
         }
     }
 }

@@ -41,8 +41,9 @@
 //!
 //! `<targets>` is `all` (every running node) or a comma-separated list of ids.
 //! Messages print (and parse) as `PreVote t2`, `Vote t2 fresh=1/5`,
-//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2`,
-//! `HeartbeatResp t2`.
+//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2 @150.000ms`,
+//! `HeartbeatResp t2 @150.000ms` (`@` the heartbeat's send time in the leader's
+//! clock, echoed by the reply; optional in a `send`, where it defaults to 0ms).
 
 use ballot::{
     Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
@@ -520,8 +521,14 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
             pre_vote: *kind == "PreVoteResp",
             granted: granted()?,
         },
-        "Heartbeat" => Message::Heartbeat { term },
-        "HeartbeatResp" => Message::HeartbeatResponse { term },
+        "Heartbeat" => Message::Heartbeat {
+            term,
+            sent: sent_at(rest)?,
+        },
+        "HeartbeatResp" => Message::HeartbeatResponse {
+            term,
+            sent: sent_at(rest)?,
+        },
         other => return Err(format!("unknown message {other:?}")),
     })
 }
@@ -552,10 +559,30 @@ fn show_message(m: &Message) -> String {
             let answer = if granted { "granted" } else { "rejected" };
             format!("{kind} t{term} {answer}")
         }
-        Message::Heartbeat { term } => format!("Heartbeat t{term}"),
-        Message::HeartbeatResponse { term } => format!("HeartbeatResp t{term}"),
+        Message::Heartbeat { term, sent } => format!("Heartbeat t{term} @{sent}"),
+        Message::HeartbeatResponse { term, sent } => format!("HeartbeatResp t{term} @{sent}"),
         _ => format!("{m:?}"),
     }
+}
+
+/// A heartbeat's `@<ms>` send time (`@150`, `@150ms` or `@150.250ms`); 0 if absent.
+fn sent_at(rest: &[&str]) -> Result<Instant, String> {
+    let text = match rest {
+        [] => return Ok(Instant::ZERO),
+        [at] => at.strip_prefix('@').ok_or("expected @<ms>")?,
+        _ => return Err("too many words".to_string()),
+    };
+    let text = text.trim_end_matches("ms");
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if frac.len() > 6 {
+        return Err(format!("at most 6 decimals in {text:?}"));
+    }
+    let frac_nanos = if frac.is_empty() {
+        0
+    } else {
+        number(frac)? * 10u64.pow(6 - frac.len() as u32)
+    };
+    Ok(Instant::from_nanos(number(whole)? * 1_000_000 + frac_nanos))
 }
 
 fn show_hard(hard: Option<HardState<u64>>) -> String {

@@ -105,12 +105,30 @@ pub fn pre_vote_response(term: u64, granted: bool) -> Message {
     }
 }
 
+/// A heartbeat of `term` sent at the leader's instant zero (see [`heartbeat_at`]).
 pub fn heartbeat(term: u64) -> Message {
-    Message::Heartbeat { term: Term(term) }
+    heartbeat_at(term, Instant::ZERO)
 }
 
+/// A heartbeat of `term` sent at `sent` in the leader's clock.
+pub fn heartbeat_at(term: u64, sent: Instant) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        sent,
+    }
+}
+
+/// A reply to a heartbeat sent at instant zero (see [`heartbeat_response_to`]).
 pub fn heartbeat_response(term: u64) -> Message {
-    Message::HeartbeatResponse { term: Term(term) }
+    heartbeat_response_to(term, Instant::ZERO)
+}
+
+/// A reply in `term` to the heartbeat sent at `sent`.
+pub fn heartbeat_response_to(term: u64, sent: Instant) -> Message {
+    Message::HeartbeatResponse {
+        term: Term(term),
+        sent,
+    }
 }
 
 pub fn send(to: u64, message: Message) -> Output<u64> {
