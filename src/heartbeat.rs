@@ -55,7 +55,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
-        _sent: Instant,
+        sent: Instant,
         now: Instant,
     ) {
         if term > self.term {
@@ -76,6 +76,14 @@ impl<I: NodeId> Election<I> {
         // the armed CheckQuorum deadline stays a lower bound of the true one, and is
         // re-derived when it comes due.
         self.tally.contact(&self.membership, from, now);
+        // The lease counts the send time the reply echoes. A `sent` after `now`
+        // cannot be one of ours (a forged or corrupt reply): it would stretch the
+        // lease, so it is ignored.
+        if sent <= now {
+            self.tally.acknowledged(&self.membership, from, sent);
+        } else {
+            self.stats.dropped_unexpected.bump();
+        }
     }
 
     /// Time for the next heartbeat (called on the leader only).
@@ -98,7 +106,7 @@ impl<I: NodeId> Election<I> {
     /// never later than the true one, and a host that ticks at
     /// `next_deadline()` steps down exactly at `E`.
     pub(crate) fn check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.check_quorum {
+        if self.role != Role::Leader || !self.switches.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
             return;
         }

@@ -2,7 +2,6 @@
 //! each voter (CheckQuorum).
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use crate::{Instant, Membership, NodeId};
 
@@ -22,19 +21,19 @@ pub(crate) enum Recorded {
     Duplicate,
 }
 
-/// One slot per voter (indexed like `Membership::voters`), with running counts.
+/// One slot per voter (indexed like `Membership::voters`), counted on demand.
 ///
 /// In a (pre-)election round a slot says what the voter answered: unknown, refused,
 /// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
-/// unknown). A leader keeps the same slots as its last contact with each voter:
-/// the election's grants are its first contacts, and every heartbeat reply moves a
-/// voter's slot forward. Recording an answer is a binary search; counting is free;
-/// a duplicated answer is recognised and counted once.
+/// unknown). A leader keeps two slots per voter: its last contact with the voter
+/// (CheckQuorum; every heartbeat reply moves it forward), then, in a second half, the
+/// latest heartbeat send time the voter acknowledged (the lease). Recording an
+/// answer is a binary search; a duplicated answer is recognised and counted once.
+/// The yes/no counts are not stored (a count is a pass over a handful of slots, done
+/// only on vote replies), which keeps `Election` small.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
     slots: Box<[u64]>,
-    yes: u32,
-    no: u32,
 }
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
@@ -52,8 +51,6 @@ impl Tally {
         } else {
             self.slots = alloc::vec![UNKNOWN; voters].into_boxed_slice();
         }
-        self.yes = 0;
-        self.no = 0;
     }
 
     /// Records `id`'s answer in this round, received at `now`.
@@ -70,33 +67,34 @@ impl Tally {
         if *slot != UNKNOWN {
             return Recorded::Duplicate;
         }
-        if yes {
-            *slot = at(now);
-            self.yes += 1;
-        } else {
-            *slot = REFUSED;
-            self.no += 1;
-        }
+        *slot = if yes { at(now) } else { REFUSED };
         Recorded::Counted
     }
 
     /// Distinct voters that said yes.
     pub(crate) fn yes(&self) -> usize {
-        self.yes as usize
+        self.slots
+            .iter()
+            .filter(|&&s| s != UNKNOWN && s != REFUSED)
+            .count()
     }
 
     /// Distinct voters that said no.
     pub(crate) fn no(&self) -> usize {
-        self.no as usize
+        self.slots.iter().filter(|&&s| s == REFUSED).count()
     }
 
-    /// Turns the won election's tally into the leader's contact table: a new leader
-    /// counts every voter as heard from at `now`, the instant it won. (Winning took a
-    /// quorum of grants within one round; this gives every leader one whole
-    /// `election_timeout_min` to hear from its voters before CheckQuorum can depose
-    /// it, as etcd's first check-quorum period does.)
-    pub(crate) fn start_contacts(&mut self, now: Instant) {
-        self.slots.fill(at(now));
+    /// Turns the won election's tally into the leader's tables: a new leader counts
+    /// every voter as heard from at `now`, the instant it won (this gives every
+    /// leader one whole `election_timeout_min` to hear from its voters before
+    /// CheckQuorum can depose it, as etcd's first check-quorum period does), and no
+    /// voter as having acknowledged any heartbeat yet (a vote grant makes a voter
+    /// refuse other candidates of this term only, so it is no lease evidence).
+    pub(crate) fn start_contacts<I: NodeId>(&mut self, members: &Membership<I>, now: Instant) {
+        let voters = members.voters().len();
+        let mut slots = alloc::vec![UNKNOWN; 2 * voters];
+        slots[..voters].fill(at(now));
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Leader: voter `id` was heard from at `now`. Non-voters are ignored.
@@ -106,80 +104,115 @@ impl Tally {
         }
     }
 
+    /// Leader: voter `id` acknowledged the heartbeat sent at `sent` (leader's clock).
+    /// Non-voters are ignored.
+    pub(crate) fn acknowledged<I: NodeId>(
+        &mut self,
+        members: &Membership<I>,
+        id: I,
+        sent: Instant,
+    ) {
+        let voters = members.voters().len();
+        if let Some(slot) = members
+            .voter_index(id)
+            .and_then(|i| self.slots.get_mut(voters + i))
+        {
+            *slot = (*slot).max(at(sent));
+        }
+    }
+
     /// Leader `me`: the latest instant at which a quorum of voters (`me` included,
     /// always in contact) had been heard from — the `quorum - 1`-th most recent
     /// contact among the others. `None` when fewer than that many were ever heard
     /// from; `Some(Instant::MAX)` when `me` alone is a quorum.
-    ///
-    /// Allocation-free: the k-th largest slot is found bit by bit (64 passes over
-    /// the voters). It runs when the CheckQuorum deadline is due (about once per
-    /// `election_timeout_min`) and on membership changes, never per message.
     pub(crate) fn quorum_contact<I: NodeId>(
         &self,
         members: &Membership<I>,
         me: I,
     ) -> Option<Instant> {
-        let quorum = members.quorum();
-        let mine = members.voter_index(me);
-        let others = quorum - usize::from(mine.is_some());
-        if others == 0 {
-            return Some(Instant::MAX);
-        }
-        let count_at_least = |x: u64| {
-            self.slots
-                .iter()
-                .enumerate()
-                .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
-                .count()
-        };
-        if count_at_least(1) < others {
-            return None;
-        }
-        // The largest x with at least `others` contacts at or after x.
-        let mut x = 0u64;
-        for bit in (0..64).rev() {
-            let candidate = x | (1u64 << bit);
-            if count_at_least(candidate) >= others {
-                x = candidate;
-            }
-        }
-        Some(Instant::from_nanos(x - 1))
+        let voters = members.voters().len();
+        quorum_instant(self.slots.get(..voters)?, members, me)
     }
 
-    /// Leader: carries the contact slots over to a changed voter set. Voters that
-    /// remain keep their last contact, removed voters' are dropped, and a voter new
-    /// to the set counts as heard from at `now`, the moment it was added (as in
-    /// etcd: otherwise adding a voter to a leader that has not yet heard from it
-    /// would depose the leader at once).
+    /// Leader `me`: the latest send time such that a quorum of voters (`me`
+    /// included) acknowledged a heartbeat sent at or after it — the `quorum - 1`-th
+    /// most recent acknowledged send time among the others. `None` when fewer than
+    /// that many acknowledged any heartbeat of this leadership; `Some(Instant::MAX)`
+    /// when `me` alone is a quorum.
+    pub(crate) fn quorum_acknowledged<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        me: I,
+    ) -> Option<Instant> {
+        let voters = members.voters().len();
+        quorum_instant(self.slots.get(voters..2 * voters)?, members, me)
+    }
+
+    /// Leader: carries both tables over to a changed voter set. Voters that remain
+    /// keep their last contact and acknowledged send time, removed voters' are
+    /// dropped, and a voter new to the set counts as heard from at `now`, the moment
+    /// it was added (as in etcd: otherwise adding a voter to a leader that has not
+    /// yet heard from it would depose the leader at once), but as having
+    /// acknowledged nothing.
     pub(crate) fn remap<I: NodeId>(
         &mut self,
         old: &Membership<I>,
         new: &Membership<I>,
         now: Instant,
     ) {
-        let mut slots = Vec::with_capacity(new.voters().len());
-        let (mut yes, mut no) = (0, 0);
-        for id in new.voters() {
-            let slot = old
-                .voter_index(*id)
-                .and_then(|i| self.slots.get(i).copied())
+        let (n_old, n_new) = (old.voters().len(), new.voters().len());
+        let mut slots = alloc::vec![UNKNOWN; 2 * n_new];
+        for (i, id) in new.voters().iter().enumerate() {
+            let kept = old.voter_index(*id);
+            slots[i] = kept
+                .and_then(|j| self.slots.get(j).copied())
                 .unwrap_or(at(now));
-            match slot {
-                UNKNOWN => {}
-                REFUSED => no += 1,
-                _ => yes += 1,
-            }
-            slots.push(slot);
+            slots[n_new + i] = kept
+                .and_then(|j| self.slots.get(n_old + j).copied())
+                .unwrap_or(UNKNOWN);
         }
-        *self = Tally {
-            slots: slots.into_boxed_slice(),
-            yes,
-            no,
-        };
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.slots.len() * core::mem::size_of::<u64>()
     }
+}
+
+/// The latest instant `x` such that a quorum of `members`' voters (`me` included,
+/// always counted) have a slot at or after `x`: the `quorum - 1`-th largest slot
+/// among the others. `None` when fewer than that many slots are known;
+/// `Some(Instant::MAX)` when `me` alone is a quorum.
+///
+/// Allocation-free: the k-th largest slot is found bit by bit (64 passes over the
+/// voters). It runs when the CheckQuorum deadline is due (about once per
+/// `election_timeout_min`), on membership changes, and when the application asks
+/// for the lease; never per message.
+fn quorum_instant<I: NodeId>(slots: &[u64], members: &Membership<I>, me: I) -> Option<Instant> {
+    let quorum = members.quorum();
+    let mine = members.voter_index(me);
+    let others = quorum - usize::from(mine.is_some());
+    if others == 0 {
+        return Some(Instant::MAX);
+    }
+    let count_at_least = |x: u64| {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
+            .count()
+    };
+    if count_at_least(1) < others {
+        return None;
+    }
+    // The largest x with at least `others` slots at or after x.
+    let mut x = 0u64;
+    for bit in (0..64).rev() {
+        let candidate = x | (1u64 << bit);
+        if count_at_least(candidate) >= others {
+            x = candidate;
+        }
+    }
+    Some(Instant::from_nanos(x - 1))
 }
