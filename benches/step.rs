@@ -60,7 +60,10 @@ fn main() {
 
     // 1. A follower handling its leader's heartbeat (reply + timer restart).
     let mut f = node(2, 5);
-    let hb = Message::Heartbeat { term: Term(1) };
+    let hb = Message::Heartbeat {
+        term: Term(1),
+        sent: Instant::ZERO,
+    };
     let follower_hb = median_ns(500_000, |i| {
         out.clear();
         f.step_into(
@@ -122,7 +125,7 @@ fn main() {
             l.step_into(
                 Input::Receive {
                     from,
-                    message: Message::HeartbeatResponse { term },
+                    message: Message::HeartbeatResponse { term, sent: now },
                 },
                 now,
                 &mut out,

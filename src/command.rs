@@ -38,6 +38,15 @@ impl<I: NodeId> Election<I> {
                     if self.term == Term::MAX {
                         return Err(CommandError::TermExhausted);
                     }
+                    if self.in_lease(now) {
+                        // Its self-vote could elect a second leader while the current
+                        // one holds its lease (or one it acknowledged before a restart).
+                        return Err(CommandError::Sticky {
+                            until: self
+                                .leader_contact
+                                .add_nanos(self.config.election_min_nanos()),
+                        });
+                    }
                     self.start_election(now, out);
                 }
             }
@@ -102,7 +111,9 @@ impl<I: NodeId> Election<I> {
         let voters_changed = old.voters() != self.membership.voters();
         if let Some(leader) = self.leader {
             if leader != self.id && !self.membership.contains(leader) {
-                self.forget_leader();
+                // Forget who leads, not when it was heard from: the removed leader
+                // may still hold a lease this node's acknowledgement helped prove.
+                self.leader = None;
             }
         }
         match self.role {

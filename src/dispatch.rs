@@ -179,7 +179,10 @@ mod tests {
     }
 
     fn batch() -> Vec<Output<u64>> {
-        let hb = Message::Heartbeat { term: Term(1) };
+        let hb = Message::Heartbeat {
+            term: Term(1),
+            sent: Instant::ZERO,
+        };
         vec![
             Output::Persist(HardState {
                 term: Term(1),

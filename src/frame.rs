@@ -30,7 +30,7 @@
 //! use ballot::frame::{Frame, FrameError};
 //! use ballot::{Message, Term};
 //!
-//! let frame = Frame { cluster: 7, from: 1u64, to: 2u64, message: Message::Heartbeat { term: Term(3) } };
+//! let frame = Frame { cluster: 7, from: 1u64, to: 2u64, message: Message::Heartbeat { term: Term(3), sent: ballot::Instant::ZERO } };
 //! let mut buf = Vec::new();
 //! frame.encode(&mut buf);
 //! let got = Frame::<u64>::decode(&buf).unwrap();

@@ -11,13 +11,21 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
+        sent: Instant,
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
             self.stats.dropped_stale.bump();
-            self.send(from, Message::HeartbeatResponse { term: self.term }, out);
+            self.send(
+                from,
+                Message::HeartbeatResponse {
+                    term: self.term,
+                    sent,
+                },
+                out,
+            );
             return;
         }
         if term == self.term {
@@ -39,12 +47,18 @@ impl<I: NodeId> Election<I> {
         }
         self.leader_contact = now;
         self.arm_election_timer(now, false);
-        self.send(from, Message::HeartbeatResponse { term }, out);
+        self.send(from, Message::HeartbeatResponse { term, sent }, out);
     }
 
     /// A reply to one of our heartbeats.
     /// `voter`: the sender's index among the voters (`None` for a learner).
-    pub(crate) fn on_heartbeat_response(&mut self, voter: Option<usize>, term: Term, now: Instant) {
+    pub(crate) fn on_heartbeat_response(
+        &mut self,
+        voter: Option<usize>,
+        term: Term,
+        sent: Instant,
+        now: Instant,
+    ) {
         if term > self.term {
             // Someone moved on to a newer term: we are not the leader any more.
             self.become_follower(term, now);
@@ -64,13 +78,25 @@ impl<I: NodeId> Election<I> {
         // re-derived when it comes due.
         if let Some(index) = voter {
             self.tally.contact_index(index, now);
+            // The lease counts the send time the reply echoes. A `sent` after `now`
+            // cannot be one of ours (a forged or corrupt reply): it would stretch the
+            // lease, so it is ignored.
+            if sent <= now {
+                self.tally
+                    .acknowledged_index(index, self.membership.voters().len(), sent);
+            } else {
+                self.stats.dropped_unexpected.bump();
+            }
         }
     }
 
     /// Time for the next heartbeat (called on the leader only).
     pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
         out.push(Output::Broadcast {
-            message: Message::Heartbeat { term: self.term },
+            message: Message::Heartbeat {
+                term: self.term,
+                sent: now,
+            },
         });
         self.timers.set(
             Timer::Heartbeat,
@@ -86,7 +112,7 @@ impl<I: NodeId> Election<I> {
     /// never later than the true one, and a host that ticks at
     /// `next_deadline()` steps down exactly at `E`.
     pub(crate) fn check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.check_quorum {
+        if self.role != Role::Leader || !self.switches.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
             return;
         }

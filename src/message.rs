@@ -1,6 +1,6 @@
 //! Messages exchanged between nodes.
 
-use crate::{Freshness, Term};
+use crate::{Freshness, Instant, Term};
 
 /// A message between two nodes. The sender is not inside the message: the
 /// transport knows it and passes it as `from` in
@@ -42,12 +42,20 @@ pub enum Message {
     Heartbeat {
         /// The leader's term.
         term: Term,
+        /// When the leader sent it, in the leader's own clock. Opaque to the
+        /// receiver, which echoes it in its [`Message::HeartbeatResponse`]: the
+        /// leader's [lease](crate::Election::lease) starts from the send time of the
+        /// heartbeats a quorum acknowledged (a reply proves the follower heard the
+        /// leader no earlier than this instant).
+        sent: Instant,
     },
     /// The answer to a heartbeat, carrying the responder's term. The leader counts
     /// these for CheckQuorum; a stale leader learns the newer term from them.
     HeartbeatResponse {
         /// The responder's term.
         term: Term,
+        /// The `sent` of the heartbeat this answers, echoed unchanged.
+        sent: Instant,
     },
 }
 
@@ -57,8 +65,8 @@ impl Message {
         match *self {
             Message::VoteRequest { term, .. }
             | Message::VoteResponse { term, .. }
-            | Message::Heartbeat { term }
-            | Message::HeartbeatResponse { term } => term,
+            | Message::Heartbeat { term, .. }
+            | Message::HeartbeatResponse { term, .. } => term,
         }
     }
 }

@@ -2,7 +2,6 @@
 //! each voter (CheckQuorum).
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use crate::{Instant, Membership, NodeId};
 
@@ -22,23 +21,20 @@ pub(crate) enum Recorded {
     Duplicate,
 }
 
-/// One slot per voter (indexed like `Membership::voters`), with running counts.
+/// One slot per voter (indexed like `Membership::voters`), counted on demand.
 ///
 /// In a (pre-)election round a slot says what the voter answered: unknown, refused,
 /// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
-/// unknown). A leader keeps the same slots as its last contact with each voter:
-/// the election's grants are its first contacts, and every heartbeat reply moves a
-/// voter's slot forward. Recording an answer is a binary search; counting is free;
-/// a duplicated answer is recognised and counted once.
+/// unknown). A leader keeps two slots per voter: its last contact with the voter
+/// (CheckQuorum; every heartbeat reply moves it forward), then, in a second half, the
+/// latest heartbeat send time the voter acknowledged (the lease). Recording an
+/// answer is a binary search; a duplicated answer is recognised and counted once.
+/// The yes/no counts are not stored (a count is a pass over a handful of slots, done
+/// only on vote replies), which keeps `Election` small.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
     slots: Box<[u64]>,
-    yes: u32,
-    no: u32,
 }
-
-/// Up to this many voters `quorum_contact` selects on a stack copy of the slots.
-const SMALL: usize = 128;
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
 /// keeps `now` far below `Instant::MAX`).
@@ -55,8 +51,6 @@ impl Tally {
         } else {
             self.slots = alloc::vec![UNKNOWN; voters].into_boxed_slice();
         }
-        self.yes = 0;
-        self.no = 0;
     }
 
     /// Records `id`'s answer in this round, received at `now`.
@@ -78,33 +72,34 @@ impl Tally {
         if *slot != UNKNOWN {
             return Recorded::Duplicate;
         }
-        if yes {
-            *slot = at(now);
-            self.yes += 1;
-        } else {
-            *slot = REFUSED;
-            self.no += 1;
-        }
+        *slot = if yes { at(now) } else { REFUSED };
         Recorded::Counted
     }
 
     /// Distinct voters that said yes.
     pub(crate) fn yes(&self) -> usize {
-        self.yes as usize
+        self.slots
+            .iter()
+            .filter(|&&s| s != UNKNOWN && s != REFUSED)
+            .count()
     }
 
     /// Distinct voters that said no.
     pub(crate) fn no(&self) -> usize {
-        self.no as usize
+        self.slots.iter().filter(|&&s| s == REFUSED).count()
     }
 
-    /// Turns the won election's tally into the leader's contact table: a new leader
-    /// counts every voter as heard from at `now`, the instant it won. (Winning took a
-    /// quorum of grants within one round; this gives every leader one whole
-    /// `election_timeout_min` to hear from its voters before CheckQuorum can depose
-    /// it, as etcd's first check-quorum period does.)
-    pub(crate) fn start_contacts(&mut self, now: Instant) {
-        self.slots.fill(at(now));
+    /// Turns the won election's tally into the leader's tables: a new leader counts
+    /// every voter as heard from at `now`, the instant it won (this gives every
+    /// leader one whole `election_timeout_min` to hear from its voters before
+    /// CheckQuorum can depose it, as etcd's first check-quorum period does), and no
+    /// voter as having acknowledged any heartbeat yet (a vote grant makes a voter
+    /// refuse other candidates of this term only, so it is no lease evidence).
+    pub(crate) fn start_contacts<I: NodeId>(&mut self, members: &Membership<I>, now: Instant) {
+        let voters = members.voters().len();
+        let mut slots = alloc::vec![UNKNOWN; 2 * voters];
+        slots[..voters].fill(at(now));
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Leader: the voter at `index` (in `Membership::voters`) was heard from at `now`.
@@ -115,113 +110,141 @@ impl Tally {
         }
     }
 
+    /// Leader: the voter at `index` (of `voters` voters) acknowledged the heartbeat
+    /// sent at `sent` (leader's clock).
+    #[inline]
+    pub(crate) fn acknowledged_index(&mut self, index: usize, voters: usize, sent: Instant) {
+        if let Some(slot) = self.slots.get_mut(voters + index) {
+            *slot = (*slot).max(at(sent));
+        }
+    }
+
     /// Leader `me`: the latest instant at which a quorum of voters (`me` included,
     /// always in contact) had been heard from — the `quorum - 1`-th most recent
     /// contact among the others. `None` when fewer than that many were ever heard
     /// from; `Some(Instant::MAX)` when `me` alone is a quorum.
-    ///
-    /// Allocation-free: up to `SMALL` voters a selection on a stack copy of the
-    /// slots, beyond that the k-th largest slot found bit by bit (64 passes over the
-    /// voters). It runs when the CheckQuorum deadline is due (on a leader that hears
-    /// from its voters, about once per heartbeat interval) and on membership changes,
-    /// never per message.
     pub(crate) fn quorum_contact<I: NodeId>(
         &self,
         members: &Membership<I>,
         me: I,
     ) -> Option<Instant> {
-        let quorum = members.quorum();
-        let mine = members.voter_index(me);
-        let others = quorum - usize::from(mine.is_some());
-        if others == 0 {
-            return Some(Instant::MAX);
-        }
-        if self.slots.len() <= SMALL {
-            self.kth_contact_select(mine, others)
-        } else {
-            self.kth_contact_bitwise(mine, others)
-        }
+        let voters = members.voters().len();
+        quorum_instant(self.slots.get(..voters)?, members, me)
     }
 
-    /// The `others`-th most recent contact among the slots other than `mine` (see
-    /// `quorum_contact`), selected on a stack copy. Needs `slots.len() <= SMALL`.
-    fn kth_contact_select(&self, mine: Option<usize>, others: usize) -> Option<Instant> {
-        // One pass and a selection instead of the 64 passes of the bitwise search.
-        let mut heard = [0u64; SMALL];
-        let mut n = 0;
-        for (i, &s) in self.slots.iter().enumerate() {
-            if Some(i) != mine && s != REFUSED && s != UNKNOWN {
-                heard[n] = s;
-                n += 1;
-            }
-        }
-        if n < others {
-            return None;
-        }
-        let (_, kth, _) = heard[..n].select_nth_unstable_by(others - 1, |a, b| b.cmp(a));
-        Some(Instant::from_nanos(*kth - 1))
+    /// Leader `me`: the latest send time such that a quorum of voters (`me`
+    /// included) acknowledged a heartbeat sent at or after it — the `quorum - 1`-th
+    /// most recent acknowledged send time among the others. `None` when fewer than
+    /// that many acknowledged any heartbeat of this leadership; `Some(Instant::MAX)`
+    /// when `me` alone is a quorum.
+    pub(crate) fn quorum_acknowledged<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        me: I,
+    ) -> Option<Instant> {
+        let voters = members.voters().len();
+        quorum_instant(self.slots.get(voters..2 * voters)?, members, me)
     }
 
-    /// The same as `kth_contact_select`, for any number of voters: the largest `x`
-    /// with at least `others` contacts at or after `x`, found bit by bit.
-    fn kth_contact_bitwise(&self, mine: Option<usize>, others: usize) -> Option<Instant> {
-        let count_at_least = |x: u64| {
-            self.slots
-                .iter()
-                .enumerate()
-                .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
-                .count()
-        };
-        if count_at_least(1) < others {
-            return None;
-        }
-        // The largest x with at least `others` contacts at or after x.
-        let mut x = 0u64;
-        for bit in (0..64).rev() {
-            let candidate = x | (1u64 << bit);
-            if count_at_least(candidate) >= others {
-                x = candidate;
-            }
-        }
-        Some(Instant::from_nanos(x - 1))
-    }
-
-    /// Leader: carries the contact slots over to a changed voter set. Voters that
-    /// remain keep their last contact, removed voters' are dropped, and a voter new
-    /// to the set counts as heard from at `now`, the moment it was added (as in
-    /// etcd: otherwise adding a voter to a leader that has not yet heard from it
-    /// would depose the leader at once).
+    /// Leader: carries both tables over to a changed voter set. Voters that remain
+    /// keep their last contact and acknowledged send time, removed voters' are
+    /// dropped, and a voter new to the set counts as heard from at `now`, the moment
+    /// it was added (as in etcd: otherwise adding a voter to a leader that has not
+    /// yet heard from it would depose the leader at once), but as having
+    /// acknowledged nothing.
     pub(crate) fn remap<I: NodeId>(
         &mut self,
         old: &Membership<I>,
         new: &Membership<I>,
         now: Instant,
     ) {
-        let mut slots = Vec::with_capacity(new.voters().len());
-        let (mut yes, mut no) = (0, 0);
-        for id in new.voters() {
-            let slot = old
-                .voter_index(*id)
-                .and_then(|i| self.slots.get(i).copied())
+        let (n_old, n_new) = (old.voters().len(), new.voters().len());
+        let mut slots = alloc::vec![UNKNOWN; 2 * n_new];
+        for (i, id) in new.voters().iter().enumerate() {
+            let kept = old.voter_index(*id);
+            slots[i] = kept
+                .and_then(|j| self.slots.get(j).copied())
                 .unwrap_or(at(now));
-            match slot {
-                UNKNOWN => {}
-                REFUSED => no += 1,
-                _ => yes += 1,
-            }
-            slots.push(slot);
+            slots[n_new + i] = kept
+                .and_then(|j| self.slots.get(n_old + j).copied())
+                .unwrap_or(UNKNOWN);
         }
-        *self = Tally {
-            slots: slots.into_boxed_slice(),
-            yes,
-            no,
-        };
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.slots.len() * core::mem::size_of::<u64>()
     }
+}
+
+/// Up to this many voters `quorum_instant` selects on a stack copy of the slots.
+const SMALL: usize = 128;
+
+/// The latest instant `x` such that a quorum of `members`' voters (`me` included,
+/// always counted) have a slot at or after `x`: the `quorum - 1`-th largest slot
+/// among the others. `None` when fewer than that many slots are known;
+/// `Some(Instant::MAX)` when `me` alone is a quorum.
+///
+/// Allocation-free: up to `SMALL` voters a selection on a stack copy of the slots,
+/// beyond that the k-th largest slot found bit by bit (64 passes over the voters).
+/// It runs when the CheckQuorum deadline is due, on membership changes, and when the
+/// application asks for the lease; never per message.
+fn quorum_instant<I: NodeId>(slots: &[u64], members: &Membership<I>, me: I) -> Option<Instant> {
+    let quorum = members.quorum();
+    let mine = members.voter_index(me);
+    let others = quorum - usize::from(mine.is_some());
+    if others == 0 {
+        return Some(Instant::MAX);
+    }
+    if slots.len() <= SMALL {
+        kth_select(slots, mine, others)
+    } else {
+        kth_bitwise(slots, mine, others)
+    }
+}
+
+/// The `others`-th largest known slot other than `mine`, selected on a stack copy.
+/// Needs `slots.len() <= SMALL`.
+fn kth_select(slots: &[u64], mine: Option<usize>, others: usize) -> Option<Instant> {
+    let mut heard = [0u64; SMALL];
+    let mut n = 0;
+    for (i, &s) in slots.iter().enumerate() {
+        if Some(i) != mine && s != REFUSED && s != UNKNOWN {
+            *heard.get_mut(n)? = s;
+            n += 1;
+        }
+    }
+    if n < others {
+        return None;
+    }
+    let (_, kth, _) = heard
+        .get_mut(..n)?
+        .select_nth_unstable_by(others - 1, |a, b| b.cmp(a));
+    Some(Instant::from_nanos(*kth - 1))
+}
+
+/// The same as `kth_select`, for any number of slots: the largest `x` with at least
+/// `others` known slots at or after `x`, found bit by bit.
+fn kth_bitwise(slots: &[u64], mine: Option<usize>, others: usize) -> Option<Instant> {
+    let count_at_least = |x: u64| {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
+            .count()
+    };
+    if count_at_least(1) < others {
+        return None;
+    }
+    let mut x = 0u64;
+    for bit in (0..64).rev() {
+        let candidate = x | (1u64 << bit);
+        if count_at_least(candidate) >= others {
+            x = candidate;
+        }
+    }
+    Some(Instant::from_nanos(x - 1))
 }
 
 #[cfg(test)]
@@ -231,9 +254,9 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use rand_core::{Rng, SeedableRng};
 
-    use super::{REFUSED, SMALL, Tally, UNKNOWN};
+    use super::{REFUSED, SMALL, UNKNOWN, kth_bitwise, kth_select};
 
-    /// The stack selection finds the same contact as the bitwise search, for every
+    /// The stack selection finds the same instant as the bitwise search, for every
     /// size it handles, with unknown, refused, repeated and extreme slot values.
     #[test]
     fn selection_matches_the_bitwise_search() {
@@ -251,18 +274,13 @@ mod tests {
                     _ => rng.next_u64() % (REFUSED - 1) + 1,
                 })
                 .collect();
-            let tally = Tally {
-                slots: slots.into_boxed_slice(),
-                yes: 0,
-                no: 0,
-            };
             let mine = (rng.next_u32() % 2 == 0).then(|| rng.next_u32() as usize % len);
             let others = 1 + rng.next_u32() as usize % len;
-            let select = tally.kth_contact_select(mine, others);
+            let select = kth_select(&slots, mine, others);
             assert_eq!(
                 select,
-                tally.kth_contact_bitwise(mine, others),
-                "{tally:?} {mine:?} {others}"
+                kth_bitwise(&slots, mine, others),
+                "{slots:?} {mine:?} {others}"
             );
             found += usize::from(select.is_some());
         }

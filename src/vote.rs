@@ -54,9 +54,16 @@ impl<I: NodeId> Election<I> {
         }
         // Candidates and leaders voted for themselves, so only a follower (or a
         // pre-candidate, which has not voted in this term) can be free.
-        let free =
-            self.voted_for == Some(from) || (self.voted_for.is_none() && self.leader.is_none());
-        if free && fresh_enough {
+        let repeat = self.voted_for == Some(from);
+        let free = repeat || (self.voted_for.is_none() && self.leader.is_none());
+        if free && fresh_enough && sticky && !repeat {
+            // Stickiness covers every new vote, also in our own term: this node may
+            // have learned the term from a message that is not a heartbeat (a late
+            // vote or heartbeat reply) while the leader it acknowledged still holds a
+            // lease. Repeating a vote already given changes nothing and is allowed.
+            self.stats.sticky_rejections.bump();
+            self.refuse_vote(from, requester_term, false, out);
+        } else if free && fresh_enough {
             // `finish` persists this vote before the reply below leaves.
             self.voted_for = Some(from);
             self.stats.votes_granted.bump();
@@ -179,8 +186,10 @@ impl<I: NodeId> Election<I> {
                 pre_vote,
                 granted,
             } => self.on_vote_response(voter, term, pre_vote, granted, now, out),
-            Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
-            Message::HeartbeatResponse { term } => self.on_heartbeat_response(voter, term, now),
+            Message::Heartbeat { term, sent } => self.on_heartbeat(from, term, sent, now, out),
+            Message::HeartbeatResponse { term, sent } => {
+                self.on_heartbeat_response(voter, term, sent, now);
+            }
         }
     }
 }

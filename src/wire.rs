@@ -7,24 +7,37 @@
 //! [`DecodeError`] — never a panic — so untrusted network input can be dropped and
 //! counted.
 //!
-//! Layout (integers little-endian):
+//! Layout, wire version 2 (integers little-endian):
 //!
 //! ```text
-//! byte 0      version (high nibble, 1) | kind (low nibble: 1 VoteRequest,
+//! byte 0      version (high nibble, 2) | kind (low nibble: 1 VoteRequest,
 //!             2 VoteResponse, 3 Heartbeat, 4 HeartbeatResponse)
 //! byte 1      flags: bit 0 pre_vote, bit 1 granted (vote messages only; others 0)
 //! bytes 2-9   term
-//! bytes 10-25 VoteRequest only: freshness term, freshness index
+//! bytes 10-25 VoteRequest: freshness term, freshness index        (26 bytes)
+//! bytes 10-17 Heartbeat, HeartbeatResponse: `sent` (nanoseconds)  (18 bytes)
+//!             VoteResponse ends at byte 9                          (10 bytes)
 //! ```
+//!
+//! **Versions.** Version 2 added the heartbeat's `sent` instant (echoed by the
+//! reply), which the [leader lease](crate::Election::lease) is built on. A version-1
+//! decoder rejects every version-2 frame with its `UnsupportedVersion(2)`, and this
+//! decoder rejects version-1 frames with [`DecodeError::UnsupportedVersion`]`(1)`
+//! rather than guess: a version-1 node neither echoes send times nor keeps the
+//! restart quarantine the lease's proof needs, so counting its replies would be
+//! unsound, and a version-1 heartbeat has no send time to echo. Upgrade a cluster
+//! from version 1 by stopping every node, upgrading, and starting them again; a node
+//! on the other version sees only decode errors (dropped and counted by the
+//! caller), which costs availability, never safety.
 
 use core::fmt;
 use core::ops::Deref;
 
 use thiserror::Error;
 
-use crate::{Freshness, Message, Term};
+use crate::{Freshness, Instant, Message, Term};
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const PRE_VOTE: u8 = 1;
 const GRANTED: u8 = 2;
 
@@ -35,8 +48,9 @@ pub enum DecodeError {
     /// No bytes at all.
     #[error("empty message")]
     Empty,
-    /// A wire version this build does not speak.
-    #[error("unsupported wire version {0} (this build speaks version 1)")]
+    /// A wire version this build does not speak (this build speaks version 2 only;
+    /// version 1 is rejected too, see the [module docs](crate::wire)).
+    #[error("unsupported wire version {0} (this build speaks version 2)")]
     UnsupportedVersion(u8),
     /// An unknown message kind.
     #[error("unknown message kind {0}")]
@@ -112,14 +126,22 @@ impl Message {
                 pre_vote,
                 granted,
             } => (2, flag(pre_vote, PRE_VOTE) | flag(granted, GRANTED), term),
-            Message::Heartbeat { term } => (3, 0, term),
-            Message::HeartbeatResponse { term } => (4, 0, term),
+            Message::Heartbeat { term, sent } => {
+                bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
+                (3, 0, term)
+            }
+            Message::HeartbeatResponse { term, sent } => {
+                bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
+                (4, 0, term)
+            }
         };
         bytes[0] = VERSION << 4 | kind;
         bytes[1] = flags;
         bytes[2..10].copy_from_slice(&term.get().to_le_bytes());
-        let len = if kind == 1 { 26 } else { 10 };
-        Encoded { bytes, len }
+        Encoded {
+            bytes,
+            len: encoded_len(kind),
+        }
     }
 
     /// Decodes bytes produced by [`Message::encode`]. Any other input gives a
@@ -130,11 +152,10 @@ impl Message {
             return Err(DecodeError::UnsupportedVersion(head >> 4));
         }
         let kind = head & 0x0f;
-        let expected = match kind {
-            1 => 26,
-            2..=4 => 10,
-            other => return Err(DecodeError::UnknownKind(other)),
-        };
+        if !(1..=4).contains(&kind) {
+            return Err(DecodeError::UnknownKind(kind));
+        }
+        let expected = usize::from(encoded_len(kind));
         if bytes.len() != expected {
             return Err(DecodeError::WrongLength {
                 expected,
@@ -163,9 +184,24 @@ impl Message {
                 pre_vote,
                 granted: flags & GRANTED != 0,
             },
-            3 => Message::Heartbeat { term },
-            _ => Message::HeartbeatResponse { term },
+            3 => Message::Heartbeat {
+                term,
+                sent: Instant::from_nanos(u64_at(bytes, 10)),
+            },
+            _ => Message::HeartbeatResponse {
+                term,
+                sent: Instant::from_nanos(u64_at(bytes, 10)),
+            },
         })
+    }
+}
+
+/// The encoded length of a message of `kind` (1 to 4).
+fn encoded_len(kind: u8) -> u8 {
+    match kind {
+        1 => 26,
+        2 => 10,
+        _ => 18,
     }
 }
 

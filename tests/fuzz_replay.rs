@@ -4,6 +4,7 @@
 //! `FUZZ_REPLAY_CASES=<n>` runs more random inputs.
 #![cfg(feature = "sim")]
 
+use ballot::Instant;
 use ballot::sim::fuzz;
 
 fn cases(default: u64) -> u64 {
@@ -90,8 +91,14 @@ fn frame_decoding_survives_mutations_and_random_bytes() {
             pre_vote: false,
             granted: true,
         },
-        Message::Heartbeat { term: Term(1) },
-        Message::HeartbeatResponse { term: Term(0) },
+        Message::Heartbeat {
+            term: Term(1),
+            sent: Instant::ZERO,
+        },
+        Message::HeartbeatResponse {
+            term: Term(0),
+            sent: Instant::ZERO,
+        },
     ];
     let mut valid: Vec<Vec<u8>> = Vec::new();
     for (k, &message) in messages.iter().enumerate() {

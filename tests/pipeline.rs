@@ -4,7 +4,7 @@
 //! follows are durable, whatever the interleaving of steps and completions.
 
 use ballot::pipeline::{MAX_HELD_MESSAGES, Pipeline};
-use ballot::{CommandError, HardState, Message, Output, Role, Term};
+use ballot::{CommandError, HardState, Instant, Message, Output, Role, Term};
 use proptest::prelude::*;
 
 fn persist(term: u64) -> Output<u64> {
@@ -16,7 +16,10 @@ fn persist(term: u64) -> Output<u64> {
 fn send(tag: u64) -> Output<u64> {
     Output::Send {
         to: tag,
-        message: Message::Heartbeat { term: Term(1) },
+        message: Message::Heartbeat {
+            term: Term(1),
+            sent: Instant::ZERO,
+        },
     }
 }
 fn role(role: Role, term: u64) -> Output<u64> {

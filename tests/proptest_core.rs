@@ -147,7 +147,7 @@ fn carry_out(
                         prop_assert_eq!(first, to, "node {} voted twice in {:?}", id, term);
                         ballots.entry((term, to)).or_default().insert(id);
                     }
-                    Message::HeartbeatResponse { term } => {
+                    Message::HeartbeatResponse { term, .. } => {
                         prop_assert!(term <= disk.term, "answered in an unpersisted term");
                     }
                     _ => {}
@@ -161,7 +161,7 @@ fn carry_out(
                         pre_vote: false,
                         ..
                     }
-                    | Message::Heartbeat { term } => {
+                    | Message::Heartbeat { term, .. } => {
                         let own = HardState {
                             term,
                             voted_for: Some(id),
@@ -224,8 +224,18 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        term().prop_map(|term| Message::Heartbeat { term }),
-        term().prop_map(|term| Message::HeartbeatResponse { term }),
+        (term(), sent()).prop_map(|(term, sent)| Message::Heartbeat { term, sent }),
+        (term(), sent()).prop_map(|(term, sent)| Message::HeartbeatResponse { term, sent }),
+    ]
+}
+
+/// A heartbeat's send instant: the origin, the end of time, or anything between.
+fn sent() -> impl Strategy<Value = Instant> {
+    prop_oneof![
+        Just(Instant::ZERO),
+        Just(Instant::MAX),
+        (0u64..10_000_000_000).prop_map(Instant::from_nanos),
+        any::<u64>().prop_map(Instant::from_nanos),
     ]
 }
 

@@ -27,13 +27,19 @@ fn leader_heartbeats_every_heartbeat_interval() {
     let (at, out) = fire(&mut n);
     assert_eq!(
         (at, out),
-        (elected + HEARTBEAT, vec![broadcast(heartbeat(1))])
+        (
+            elected + HEARTBEAT,
+            vec![broadcast(heartbeat_at(1, elected + HEARTBEAT))]
+        )
     );
     let _ = n.step(recv(2, heartbeat_response(1)), at);
     let (at, out) = fire(&mut n);
     assert_eq!(
         (at, out),
-        (elected + HEARTBEAT * 2, vec![broadcast(heartbeat(1))])
+        (
+            elected + HEARTBEAT * 2,
+            vec![broadcast(heartbeat_at(1, elected + HEARTBEAT * 2))]
+        )
     );
 }
 
@@ -206,7 +212,7 @@ fn check_quorum_leader_with_quorum_contact_stays() {
     let (mut n, elected) = leader(config(), &[1, 2, 3]);
     let _ = n.step(recv(3, heartbeat_response(1)), elected + HEARTBEAT);
     let out = n.step(Input::Tick, elected + MIN);
-    assert_eq!(out, vec![broadcast(heartbeat(1))]);
+    assert_eq!(out, vec![broadcast(heartbeat_at(1, elected + MIN))]);
     assert!(n.is_leader());
 }
 
@@ -368,8 +374,8 @@ fn check_quorum_ignores_heartbeat_replies_of_an_older_term() {
 fn leader_without_check_quorum_never_steps_down_on_silence() {
     let (mut n, _) = leader(config().with_check_quorum(false), &[1, 2, 3]);
     for _ in 0..200 {
-        let (_, out) = fire(&mut n);
-        assert_eq!(out, vec![broadcast(heartbeat(1))]);
+        let (at, out) = fire(&mut n);
+        assert_eq!(out, vec![broadcast(heartbeat_at(1, at))]);
     }
     assert!(n.is_leader());
 }
@@ -405,7 +411,9 @@ fn sticky_follower_rejects_a_higher_term_vote_request_without_changing_state() {
 
 #[test]
 fn leader_rejects_a_higher_term_vote_request() {
-    let (mut n, now) = leader(config(), &[1, 2, 3]);
+    // CheckQuorum off: with it on, a leader that heard nobody for 3 s would have
+    // stepped down before the request (see check_quorum_holds_at_every_step...).
+    let (mut n, now) = leader(config().with_check_quorum(false), &[1, 2, 3]);
     let out = n.step(recv(3, vote_request(2)), now + MAX * 10);
     assert_eq!(out, vec![send(3, vote_response(2, false))]);
     assert_eq!((n.role(), n.term()), (Role::Leader, t(1)));
@@ -493,4 +501,26 @@ fn stepped_down_leader_stops_sending_heartbeats() {
     assert!(!has_heartbeat(&out), "{out:?}");
     // Its next wake-up is its election timeout (`leader()` turns PreVote off).
     assert_eq!(n.role(), Role::Candidate);
+}
+
+#[test]
+fn check_quorum_holds_at_every_step_not_only_at_ticks() {
+    // A leader of 3 won at `elected` and never hears back: its quorum contact lapses
+    // at elected + MIN. A heartbeat reply arriving exactly then, before any tick,
+    // must find it already stepped down (the lapse is checked first), and so must a
+    // command.
+    let (mut n, elected) = leader(config(), &[1, 2, 3]);
+    let lapse = elected + MIN;
+    let _ = n.step(recv(2, heartbeat_response(1)), lapse);
+    assert!(!n.is_leader(), "a reply at the lapse kept a lapsed leader");
+    assert_eq!(n.stats().check_quorum_step_downs, 1);
+    let (mut m, elected) = leader(config(), &[1, 2, 3]);
+    let _ = m.step(
+        Input::AddLearner(9),
+        elected + MIN + Duration::from_millis(5),
+    );
+    assert!(
+        !m.is_leader(),
+        "a command after the lapse kept a lapsed leader"
+    );
 }

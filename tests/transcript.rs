@@ -17,9 +17,10 @@
 //! config k=v ...              settings for nodes created or restarted after it:
 //!                             pre_vote=on|off check_quorum=on|off min_voters=N
 //!                             max_voters=N seed=N election=150..300 heartbeat=50 (ms)
+//!                             quarantine=on|off (restart quarantine) drift=N (ppm)
 //! cluster 1 2 3 [learners 4]  create every member with this membership
 //! node 4 voters 1 2 3 4 [learners 5]   create one node with its own membership
-//! status                      one line per node
+//! status                      one line per node (a leader's lease as `lease<T`)
 //! wait <ms>                   move the clock forward (no node is woken)
 //! next                        wake the node with the earliest deadline (clock jumps there)
 //! fire <id>                   move the clock to <id>'s next deadline and tick only <id>
@@ -41,8 +42,9 @@
 //!
 //! `<targets>` is `all` (every running node) or a comma-separated list of ids.
 //! Messages print (and parse) as `PreVote t2`, `Vote t2 fresh=1/5`,
-//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2`,
-//! `HeartbeatResp t2`.
+//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2 @150.000ms`,
+//! `HeartbeatResp t2 @150.000ms` (`@` the heartbeat's send time in the leader's
+//! clock, echoed by the reply; optional in a `send`, where it defaults to 0ms).
 
 use ballot::{
     Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
@@ -219,6 +221,8 @@ impl Env {
                 "min_voters" => c.with_min_voters(number(value)? as usize),
                 "max_voters" => c.with_max_voters(number(value)? as usize),
                 "seed" => c.with_seed(number(value)?),
+                "quarantine" => c.with_restart_quarantine(on()?),
+                "drift" => c.with_max_clock_drift(number(value)? as u32),
                 "heartbeat" => c.with_heartbeat_interval(millis(value)?),
                 "election" => {
                     let (min, max) = value.split_once("..").ok_or("election=min..max")?;
@@ -265,6 +269,9 @@ impl Env {
         }
         if let Some(vote) = node.voted_for() {
             let _ = write!(line, " vote={vote}");
+        }
+        if let Some(lease) = node.lease() {
+            let _ = write!(line, " lease<{lease}");
         }
         if let Some(deadline) = node.next_deadline() {
             let _ = write!(line, " wakes@{deadline}");
@@ -520,8 +527,14 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
             pre_vote: *kind == "PreVoteResp",
             granted: granted()?,
         },
-        "Heartbeat" => Message::Heartbeat { term },
-        "HeartbeatResp" => Message::HeartbeatResponse { term },
+        "Heartbeat" => Message::Heartbeat {
+            term,
+            sent: sent_at(rest)?,
+        },
+        "HeartbeatResp" => Message::HeartbeatResponse {
+            term,
+            sent: sent_at(rest)?,
+        },
         other => return Err(format!("unknown message {other:?}")),
     })
 }
@@ -552,10 +565,30 @@ fn show_message(m: &Message) -> String {
             let answer = if granted { "granted" } else { "rejected" };
             format!("{kind} t{term} {answer}")
         }
-        Message::Heartbeat { term } => format!("Heartbeat t{term}"),
-        Message::HeartbeatResponse { term } => format!("HeartbeatResp t{term}"),
+        Message::Heartbeat { term, sent } => format!("Heartbeat t{term} @{sent}"),
+        Message::HeartbeatResponse { term, sent } => format!("HeartbeatResp t{term} @{sent}"),
         _ => format!("{m:?}"),
     }
+}
+
+/// A heartbeat's `@<ms>` send time (`@150`, `@150ms` or `@150.250ms`); 0 if absent.
+fn sent_at(rest: &[&str]) -> Result<Instant, String> {
+    let text = match rest {
+        [] => return Ok(Instant::ZERO),
+        [at] => at.strip_prefix('@').ok_or("expected @<ms>")?,
+        _ => return Err("too many words".to_string()),
+    };
+    let text = text.trim_end_matches("ms");
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if frac.len() > 6 {
+        return Err(format!("at most 6 decimals in {text:?}"));
+    }
+    let frac_nanos = if frac.is_empty() {
+        0
+    } else {
+        number(frac)? * 10u64.pow(6 - frac.len() as u32)
+    };
+    Ok(Instant::from_nanos(number(whole)? * 1_000_000 + frac_nanos))
 }
 
 fn show_hard(hard: Option<HardState<u64>>) -> String {
@@ -676,4 +709,5 @@ transcripts!(
     stickiness,
     membership,
     restart,
+    lease,
 );

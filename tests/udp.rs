@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ballot::frame::{Frame, TAG_LEN};
 use ballot::transport::{UdpConfig, UdpStats, UdpTransport};
-use ballot::{Message, Term};
+use ballot::{Instant, Message, Term};
 
 const CLUSTER: u64 = 0xc1u64;
 
@@ -32,7 +32,10 @@ fn frame(cluster: u64, from: u64, to: u64, term: u64) -> Vec<u8> {
         cluster,
         from,
         to,
-        message: Message::Heartbeat { term: Term(term) },
+        message: Message::Heartbeat {
+            term: Term(term),
+            sent: Instant::ZERO,
+        },
     }
     .encode(&mut buf);
     buf
@@ -48,7 +51,13 @@ fn after(node: &UdpTransport<u64>, one: &UdpSocket, bad: &[(&UdpSocket, Vec<u8>)
     one.send_to(&frame(CLUSTER, 1, 2, 77), to).unwrap();
     assert_eq!(
         node.recv().unwrap(),
-        (1, Message::Heartbeat { term: Term(77) })
+        (
+            1,
+            Message::Heartbeat {
+                term: Term(77),
+                sent: Instant::ZERO
+            }
+        )
     );
     node.stats()
 }
@@ -106,16 +115,19 @@ fn wrong_cluster_bad_version_and_garbage_are_dropped_and_counted() {
     let good = frame(CLUSTER, 1, 2, 5);
     let mut frame_v2 = good.clone();
     frame_v2[2] = 2;
-    let mut message_v2 = good.clone();
-    message_v2[13 + 16] = 0x23; // the message's own version nibble
+    let mut message_v2 = good.clone(); // (a message version this build does not speak)
+    message_v2[13 + 16] = 0x33; // the message's own version nibble: 3, unknown
     let mut bad_kind = good.clone();
-    bad_kind[13 + 16] = 0x19;
+    bad_kind[13 + 16] = 0x29; // version 2, kind 9: no such kind
     let mut u32_ids = Vec::new();
     Frame {
         cluster: CLUSTER,
         from: 1u32,
         to: 2u32,
-        message: Message::Heartbeat { term: Term(1) },
+        message: Message::Heartbeat {
+            term: Term(1),
+            sent: Instant::ZERO,
+        },
     }
     .encode(&mut u32_ids);
     let stats = after(
@@ -148,7 +160,10 @@ fn without_a_key_tagged_frames_are_dropped() {
         cluster: CLUSTER,
         from: 1u64,
         to: 2u64,
-        message: Message::Heartbeat { term: Term(1) },
+        message: Message::Heartbeat {
+            term: Term(1),
+            sent: Instant::ZERO,
+        },
     }
     .encode_tagged(&mut tagged, |_| [0; TAG_LEN]);
     let stats = after(&node, &one, &[(&one, tagged)]);
@@ -167,7 +182,16 @@ fn the_receive_thread_delivers_and_stops() {
     one.send_to(b"junk", to).unwrap();
     one.send_to(&frame(CLUSTER, 1, 2, 8), to).unwrap();
     let got = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(got, (1, Message::Heartbeat { term: Term(8) }));
+    assert_eq!(
+        got,
+        (
+            1,
+            Message::Heartbeat {
+                term: Term(8),
+                sent: Instant::ZERO
+            }
+        )
+    );
     receiving.stop().unwrap(); // returns: the blocked recv was woken
     assert_eq!(node.stats().malformed, 1);
 }
@@ -197,7 +221,10 @@ mod authenticated {
             let config = UdpConfig::new(1u64, CLUSTER).peer(2, to).key(key(k));
             UdpTransport::from_socket(socket, config).unwrap()
         };
-        let hb = |t| Message::Heartbeat { term: Term(t) };
+        let hb = |t| Message::Heartbeat {
+            term: Term(t),
+            sent: Instant::ZERO,
+        };
         let mut good = Vec::new();
         let honest = peer(7, one.try_clone().unwrap());
         honest.encode(2, hb(3), &mut good);
@@ -236,11 +263,23 @@ mod authenticated {
             from.send_to(bytes, to).unwrap();
         }
         honest
-            .send(2, Message::Heartbeat { term: Term(77) })
+            .send(
+                2,
+                Message::Heartbeat {
+                    term: Term(77),
+                    sent: Instant::ZERO,
+                },
+            )
             .unwrap();
         assert_eq!(
             node.recv().unwrap(),
-            (1, Message::Heartbeat { term: Term(77) })
+            (
+                1,
+                Message::Heartbeat {
+                    term: Term(77),
+                    sent: Instant::ZERO
+                }
+            )
         );
         node.stats()
     }

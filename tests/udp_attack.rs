@@ -32,7 +32,10 @@ fn follower() -> Election<u64> {
     let _ = node.step(
         Input::Receive {
             from: 1,
-            message: Message::Heartbeat { term: Term(5) },
+            message: Message::Heartbeat {
+                term: Term(5),
+                sent: Instant::ZERO,
+            },
         },
         Instant::from_millis(1),
     );
@@ -49,6 +52,7 @@ fn forged(from: u64, to: u64) -> Vec<u8> {
         to,
         message: Message::Heartbeat {
             term: Term(u64::MAX),
+            sent: Instant::ZERO,
         },
     }
     .encode(&mut buf);
@@ -69,14 +73,28 @@ fn attack(
         .send_to(&forged(3, 2), node_transport.local_addr().unwrap())
         .unwrap();
     leader
-        .send(2, Message::Heartbeat { term: Term(5) })
+        .send(
+            2,
+            Message::Heartbeat {
+                term: Term(5),
+                sent: Instant::ZERO,
+            },
+        )
         .unwrap();
     let mut now = Instant::from_millis(2);
     loop {
         let (from, message) = node_transport.recv().unwrap();
         now += Duration::from_millis(1);
         let _ = node.step(Input::Receive { from, message }, now);
-        if (from, message) == (1, Message::Heartbeat { term: Term(5) }) {
+        if (from, message)
+            == (
+                1,
+                Message::Heartbeat {
+                    term: Term(5),
+                    sent: Instant::ZERO,
+                },
+            )
+        {
             break; // the honest heartbeat comes last
         }
     }
@@ -126,13 +144,16 @@ fn without_a_key_one_forged_heartbeat_wedges_a_node_at_term_exhausted() {
     let reply = election.step(
         Input::Receive {
             from: 1,
-            message: Message::Heartbeat { term: Term(5) },
+            message: Message::Heartbeat {
+                term: Term(5),
+                sent: Instant::ZERO,
+            },
         },
         Instant::from_secs(10),
     );
     assert!(reply.iter().any(|o| matches!(
         o,
-        Output::Send { to: 1, message: Message::HeartbeatResponse { term } } if *term == Term(u64::MAX)
+        Output::Send { to: 1, message: Message::HeartbeatResponse { term, .. } } if *term == Term(u64::MAX)
     )), "{reply:?}");
 }
 

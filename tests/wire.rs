@@ -2,7 +2,7 @@
 //! The optional wire encoding: every message round-trips, every malformed input is a
 //! typed error.
 
-use ballot::{DecodeError, Freshness, Message, Term};
+use ballot::{DecodeError, Freshness, Instant, Message, Term};
 use proptest::prelude::*;
 
 fn message() -> impl Strategy<Value = Message> {
@@ -24,8 +24,14 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        term.clone().prop_map(|term| Message::Heartbeat { term }),
-        term.prop_map(|term| Message::HeartbeatResponse { term }),
+        (term.clone(), any::<u64>()).prop_map(|(term, sent)| Message::Heartbeat {
+            term,
+            sent: Instant::from_nanos(sent)
+        }),
+        (term, any::<u64>()).prop_map(|(term, sent)| Message::HeartbeatResponse {
+            term,
+            sent: Instant::from_nanos(sent)
+        }),
     ]
 }
 
@@ -45,8 +51,22 @@ proptest! {
 
 #[test]
 fn sizes_are_fixed_per_kind() {
-    let hb = Message::Heartbeat { term: Term(1) };
-    assert_eq!(hb.encode().len(), 10);
+    let hb = Message::Heartbeat {
+        term: Term(1),
+        sent: Instant::from_millis(5),
+    };
+    assert_eq!(hb.encode().len(), 18);
+    let reply = Message::HeartbeatResponse {
+        term: Term(1),
+        sent: Instant::from_millis(5),
+    };
+    assert_eq!(reply.encode().len(), 18);
+    let vote = Message::VoteResponse {
+        term: Term(1),
+        pre_vote: false,
+        granted: true,
+    };
+    assert_eq!(vote.encode().len(), 10);
     let vr = Message::VoteRequest {
         term: Term(1),
         pre_vote: false,
@@ -57,20 +77,24 @@ fn sizes_are_fixed_per_kind() {
 
 #[test]
 fn malformed_input_is_a_typed_error() {
-    let hb = Message::Heartbeat { term: Term(3) }.encode();
+    let hb = Message::Heartbeat {
+        term: Term(3),
+        sent: Instant::from_nanos(7),
+    }
+    .encode();
     assert_eq!(Message::decode(&[]), Err(DecodeError::Empty));
     assert_eq!(
-        Message::decode(&[0x21; 10]),
-        Err(DecodeError::UnsupportedVersion(2))
+        Message::decode(&[0x31; 10]),
+        Err(DecodeError::UnsupportedVersion(3))
     );
     assert_eq!(
-        Message::decode(&[0x19; 10]),
+        Message::decode(&[0x29; 10]),
         Err(DecodeError::UnknownKind(9))
     );
     assert_eq!(
         Message::decode(&hb[..9]),
         Err(DecodeError::WrongLength {
-            expected: 10,
+            expected: 18,
             got: 9
         })
     );
@@ -79,8 +103,8 @@ fn malformed_input_is_a_typed_error() {
     assert_eq!(
         Message::decode(&long),
         Err(DecodeError::WrongLength {
-            expected: 10,
-            got: 11
+            expected: 18,
+            got: 19
         })
     );
     let mut flagged = hb.to_vec();
@@ -103,5 +127,52 @@ fn malformed_input_is_a_typed_error() {
         }
         .to_string(),
         "a message of this kind is 10 bytes long, got 9"
+    );
+}
+
+/// Wire version 2: the exact bytes of a heartbeat and its reply (the `sent` instant
+/// after the term), so a change of layout cannot slip through unnoticed.
+#[test]
+fn version_2_heartbeats_carry_the_send_time() {
+    let hb = Message::Heartbeat {
+        term: Term(0x0102),
+        sent: Instant::from_nanos(0x0a0b_0c0d),
+    };
+    let mut want = vec![0x23, 0, 2, 1, 0, 0, 0, 0, 0, 0];
+    want.extend_from_slice(&[0x0d, 0x0c, 0x0b, 0x0a, 0, 0, 0, 0]);
+    assert_eq!(&*hb.encode(), &want[..]);
+    let reply = Message::HeartbeatResponse {
+        term: Term(0x0102),
+        sent: Instant::from_nanos(0x0a0b_0c0d),
+    };
+    want[0] = 0x24;
+    assert_eq!(&*reply.encode(), &want[..]);
+    // Every kind is stamped version 2 in the high nibble, which a version-1 decoder
+    // (it accepted only `byte0 >> 4 == 1`) rejects as `UnsupportedVersion(2)`.
+    for m in [hb, reply] {
+        assert_eq!(m.encode()[0] >> 4, 2);
+    }
+}
+
+/// Version-1 frames (ballot before the lease) are rejected with a typed error, not
+/// guessed at: a version-1 heartbeat has no send time, and a version-1 node does not
+/// keep the restart quarantine the lease relies on.
+#[test]
+fn version_1_frames_are_rejected_with_a_typed_error() {
+    // A version-1 heartbeat of term 3, byte for byte, and a version-1 vote request.
+    let v1_heartbeat = [0x13, 0, 3, 0, 0, 0, 0, 0, 0, 0];
+    assert_eq!(
+        Message::decode(&v1_heartbeat),
+        Err(DecodeError::UnsupportedVersion(1))
+    );
+    let mut v1_vote = [0u8; 26];
+    v1_vote[0] = 0x11;
+    assert_eq!(
+        Message::decode(&v1_vote),
+        Err(DecodeError::UnsupportedVersion(1))
+    );
+    assert_eq!(
+        DecodeError::UnsupportedVersion(1).to_string(),
+        "unsupported wire version 1 (this build speaks version 2)"
     );
 }

@@ -121,8 +121,14 @@ pub fn single_node(data: &[u8]) {
                         pre_vote: b.byte() & 1 != 0,
                         granted: b.byte() & 1 != 0,
                     },
-                    3 | 4 => Message::Heartbeat { term },
-                    _ => Message::HeartbeatResponse { term },
+                    3 | 4 => Message::Heartbeat {
+                        term,
+                        sent: fuzz_sent(&mut b, now),
+                    },
+                    _ => Message::HeartbeatResponse {
+                        term,
+                        sent: fuzz_sent(&mut b, now),
+                    },
                 };
                 Input::Receive { from, message }
             }
@@ -242,7 +248,7 @@ fn check_step(
                 );
             }
             Output::Broadcast {
-                message: Message::Heartbeat { term },
+                message: Message::Heartbeat { term, .. },
             } => {
                 assert_eq!(role, Role::Leader, "heartbeat from a non-leader: {out:?}");
                 assert_eq!(term, after.term, "heartbeat for another term: {out:?}");
@@ -290,6 +296,17 @@ fn frame_round_trip<I: crate::IdBytes>(data: &[u8]) {
         None => got.frame.encode(&mut out),
     }
     assert_eq!(out, data, "{:?} does not round-trip", got.frame);
+}
+
+/// A heartbeat's `sent` for a forged message: the origin, the far future, now, or
+/// a little before now (a reply to a recent heartbeat).
+fn fuzz_sent(b: &mut Bytes<'_>, now: Instant) -> Instant {
+    match b.below(4) {
+        0 => Instant::ZERO,
+        1 => Instant::MAX,
+        2 => now,
+        _ => now - Duration::from_millis(b.below(400)),
+    }
 }
 
 /// Runs a 3–5 node simulation under the fault schedule `data` encodes (crashes,

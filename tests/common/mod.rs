@@ -49,8 +49,11 @@ pub fn node(config: Config, id: u64, ids: &[u64]) -> Node {
     Election::new(config, id, voters(ids), None, Instant::ZERO).unwrap()
 }
 
-/// A node resumed from `hard` at time 0.
+/// A node resumed from `hard` at time 0, with the restart quarantine off: these
+/// tests are about what a resumed node remembers and may do at once; the quarantine
+/// has its own tests (`protocol_lease.rs`).
 pub fn restarted(config: Config, id: u64, ids: &[u64], hard: HardState<u64>) -> Node {
+    let config = config.with_restart_quarantine(false);
     Election::new(config, id, voters(ids), Some(hard), Instant::ZERO).unwrap()
 }
 
@@ -105,12 +108,30 @@ pub fn pre_vote_response(term: u64, granted: bool) -> Message {
     }
 }
 
+/// A heartbeat of `term` sent at the leader's instant zero (see [`heartbeat_at`]).
 pub fn heartbeat(term: u64) -> Message {
-    Message::Heartbeat { term: Term(term) }
+    heartbeat_at(term, Instant::ZERO)
 }
 
+/// A heartbeat of `term` sent at `sent` in the leader's clock.
+pub fn heartbeat_at(term: u64, sent: Instant) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        sent,
+    }
+}
+
+/// A reply to a heartbeat sent at instant zero (see [`heartbeat_response_to`]).
 pub fn heartbeat_response(term: u64) -> Message {
-    Message::HeartbeatResponse { term: Term(term) }
+    heartbeat_response_to(term, Instant::ZERO)
+}
+
+/// A reply in `term` to the heartbeat sent at `sent`.
+pub fn heartbeat_response_to(term: u64, sent: Instant) -> Message {
+    Message::HeartbeatResponse {
+        term: Term(term),
+        sent,
+    }
 }
 
 pub fn send(to: u64, message: Message) -> Output<u64> {

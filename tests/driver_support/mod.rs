@@ -145,7 +145,9 @@ pub fn check_durability(log: &Log) -> usize {
             Entry::Sent { from, to, message } => {
                 let have = durable.get(&from).copied().unwrap_or_default();
                 let needs = match message {
-                    Message::Heartbeat { term } | Message::HeartbeatResponse { term } => term,
+                    Message::Heartbeat { term, .. } | Message::HeartbeatResponse { term, .. } => {
+                        term
+                    }
                     Message::VoteRequest {
                         term,
                         pre_vote: false,
