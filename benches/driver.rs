@@ -42,7 +42,10 @@ fn follower() -> Election {
     Election::new(Config::default(), 2, members, None, Instant::ZERO).unwrap()
 }
 
-const HEARTBEAT: Message = Message::Heartbeat { term: Term(1) };
+const HEARTBEAT: Message = Message::Heartbeat {
+    term: Term(1),
+    sent: ballot::Instant::ZERO,
+};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
