@@ -364,11 +364,30 @@ impl Simulation {
         let tick = matches!(input, Input::Tick);
         let command = !tick && !matches!(input, Input::Receive { .. });
         let before = NodeState::of(election);
+        let received = match input {
+            Input::Receive { from, message } => Some((from, message)),
+            _ => None,
+        };
+        let step_downs =
+            (before.role == Role::Leader).then(|| election.stats().check_quorum_step_downs);
+        let local = slot.clock.local(now);
         let mut out = core::mem::take(&mut self.out);
         out.clear();
-        election.step_into(input, slot.clock.local(now), &mut out);
+        election.step_into(input, local, &mut out);
         if let Some(capture) = capture {
             capture.extend(out.iter().cloned());
+        }
+        if let Some(election) = slot.election.as_ref() {
+            slot.lease.after_step(
+                &mut self.checker,
+                now,
+                election,
+                before,
+                local,
+                received,
+                step_downs,
+                command,
+            );
         }
         self.after_step(idx, before, command);
         self.carry_out(idx, &mut out, 0);
@@ -409,9 +428,24 @@ impl Simulation {
                 Some((id, Some(election))),
                 format_args!("{}", Delta(before, after)),
             );
+            // The campaign's voter set: the membership when the node became
+            // Candidate for this term (in this step, if it also won in it).
+            let campaigned = after.term != before.term || before.role != Role::Candidate;
+            if campaigned
+                && (after.role == Role::Candidate
+                    || (after.role == Role::Leader && after.term != before.term))
+            {
+                slot.campaign = Some((after.term.get(), election.membership().clone()));
+            }
             let new_term = after.term != before.term || before.role != Role::Leader;
             if after.role == Role::Leader && new_term {
-                checker.on_leader(now, id, after.term.get(), election.membership());
+                checker.on_leader(
+                    now,
+                    id,
+                    after.term.get(),
+                    slot.campaign.as_ref(),
+                    election.membership(),
+                );
             }
         }
         refresh_view(now, slot, avail, command);

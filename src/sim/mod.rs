@@ -93,6 +93,7 @@ mod faults;
 pub mod fuzz;
 mod history;
 mod invariants;
+mod lease;
 mod network;
 mod node;
 mod options;

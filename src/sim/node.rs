@@ -9,6 +9,7 @@ use super::engine::{MAX_NODE_ID, Simulation};
 use super::event::EventKind;
 use super::history::{Change, HistoryEntry};
 use super::invariants::ViolationKind;
+use super::lease::LeaseCheck;
 use super::options::nanos;
 use super::rng::splitmix64;
 use super::storage::Disk;
@@ -49,6 +50,11 @@ pub(crate) struct Slot {
     /// The application's freshness for this node (its log position); survives
     /// crashes and is re-applied on restart.
     pub(crate) freshness: Freshness,
+    /// The term and membership of this incarnation's last real campaign (set when
+    /// the node becomes `Candidate`), for the leader legitimacy check.
+    pub(crate) campaign: Option<(u64, Membership<u64>)>,
+    /// The CheckQuorum checker's state for this node.
+    pub(crate) lease: LeaseCheck,
 }
 
 impl Slot {
@@ -70,6 +76,8 @@ impl Slot {
             view: None,
             counted_member: false,
             freshness: Freshness::default(),
+            campaign: None,
+            lease: LeaseCheck::default(),
         }
     }
 
@@ -138,6 +146,8 @@ impl Simulation {
             format_args!("CRASH"),
         );
         slot.election = None;
+        slot.campaign = None;
+        slot.lease.crash();
         slot.disk.crash();
         slot.crash_at_output = None;
         slot.crash_on_write = false;
