@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use ballot::sim::{Report, SimOptions, Simulation, ViolationKind};
-use ballot::{Config, Input, Role};
+use ballot::{Config, Freshness, Input, Role, Term};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -126,4 +126,35 @@ fn a_cut_off_leader_steps_down_when_its_quorum_contact_lapses() {
         );
         report.assert_ok();
     }
+}
+
+/// Issue 6 §2 in the simulator: voters {1, 2, 3}, PreVote and CheckQuorum on.
+/// Node 1 is isolated while node 3 wins term 1 with node 2's vote; node 1 (term 0)
+/// is the freshest, node 2 (term 1, durably following 3) is behind. Node 3 dies for
+/// good and node 1 comes back. In Raft node 1 — at least as fresh as a majority —
+/// must win; on the old core node 2's pre-vote refusals echoed node 1's request
+/// term, node 1 never learned term 1, and each refused the other forever.
+///
+/// Old core: `no stable leader within 3000.000ms after healing`.
+#[test]
+fn a_fresher_node_a_term_behind_is_elected_when_the_leader_dies() {
+    let mut sim = SimOptions::new(8).nodes(3).build_with(|sim| {
+        sim.set_freshness(1, Freshness::new(0, 10));
+        sim.set_freshness(2, Freshness::new(0, 5));
+        sim.set_freshness(3, Freshness::new(0, 10));
+    });
+    assert_eq!(sim.node(1).unwrap().freshness(), Freshness::new(0, 10));
+    sim.isolate(1);
+    let _ = sim.command(3, Input::Campaign);
+    assert!(sim.run_until(
+        |s| s.role(3) == Some(Role::Leader) && s.durable(2).is_some_and(|h| h.voted_for == Some(3)),
+        200 * MS
+    ));
+    sim.run_for(100 * MS);
+    assert_eq!(sim.term(1), Some(Term(0)));
+    let live = sim.heal_and_check_liveness_keeping_down(10, &[3]);
+    let report = sim.report();
+    assert!(live, "{report}");
+    assert_eq!(sim.stable_leader(), Some(1), "{report}");
+    report.assert_ok();
 }

@@ -1,9 +1,12 @@
 //! Property test over explicit fault schedules: a schedule is a small cluster plus a
 //! list of `(time, fault)` pairs — crashes (plain, between two outputs of a batch,
 //! during a write), restarts, directed cuts, heals, partitions, isolation, campaign
-//! and step-down commands — turned into scripted [`Action`]s. After the schedule
-//! the network heals and a stable leader must appear; no invariant may break on
-//! the way. Because the schedule is explicit data, a failure shrinks to a minimal
+//! and step-down commands, replication steps (freshness going up: the leader
+//! appends, followers catch up partly) — turned into scripted [`Action`]s, on
+//! nodes that start with their own freshness. After the schedule the network heals
+//! (with the leader of the highest term kept down in half the schedules) and a
+//! stable leader must appear, at least as fresh as a majority; no invariant may
+//! break on the way. Because the schedule is explicit data, a failure shrinks to a minimal
 //! schedule (fewer faults, earlier times, smaller clusters), printed with the
 //! simulation's report.
 //!
@@ -30,7 +33,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use ballot::sim::{Action, Delay, SimOptions, Simulation, ViolationKind};
-use ballot::{Config, Input, Instant};
+use ballot::{Config, Freshness, Input, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -61,6 +64,10 @@ enum Fault {
     HealAll,
     Campaign(u64),
     StepDown(u64),
+    /// Replication ([`Simulation::replicate`]): the leader of the highest term
+    /// appends entries, or a node that follows it copies some of them. Freshness
+    /// only ever goes up, as in full Raft.
+    Replicate(u64, u64),
     /// A one-voter membership change, made as the membership safety rule asks:
     /// only once a leader was elected in a term that began after the previous
     /// change (skipped otherwise); the leader is then told to step down, so the
@@ -94,6 +101,11 @@ struct Schedule {
     nodes: usize,
     pre_vote: bool,
     check_quorum: bool,
+    /// Each node's initial log index (freshness `(0, index)`), by node.
+    freshness: Vec<u64>,
+    /// Keep the leader of the highest term down through the liveness check (the
+    /// others, a majority, must elect).
+    keep_leader_down: bool,
     /// Milliseconds from the start, and the fault.
     faults: Vec<(u64, Fault)>,
 }
@@ -115,7 +127,8 @@ fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
         2 => node.clone().prop_map(Fault::Isolate),
         2 => Just(Fault::HealAll),
         2 => node.clone().prop_map(Fault::Campaign),
-        1 => node.prop_map(Fault::StepDown),
+        1 => node.clone().prop_map(Fault::StepDown),
+        4 => (node, 1u64..8).prop_map(|(n, k)| Fault::Replicate(n, k)),
     ];
     let change = (0u8..3, 0..nodes + EXTRA);
     match changes {
@@ -138,15 +151,23 @@ fn schedule(changes: Changes) -> impl Strategy<Value = Schedule> {
             Just(nodes),
             any::<bool>(),
             any::<bool>(),
+            prop::collection::vec(0u64..12, nodes),
+            any::<bool>(),
             prop::collection::vec((0..HORIZON_MS, fault(nodes as u64, changes)), 0..24),
         )
-            .prop_map(|(seed, nodes, pre_vote, check_quorum, faults)| Schedule {
-                seed,
-                nodes,
-                pre_vote,
-                check_quorum,
-                faults,
-            })
+            .prop_map(
+                |(seed, nodes, pre_vote, check_quorum, freshness, keep_leader_down, faults)| {
+                    Schedule {
+                        seed,
+                        nodes,
+                        pre_vote,
+                        check_quorum,
+                        freshness,
+                        keep_leader_down,
+                        faults,
+                    }
+                },
+            )
     })
 }
 
@@ -182,6 +203,10 @@ impl Schedule {
             Fault::HealAll => Action::HealAll,
             Fault::Campaign(a) => Action::Command(id(a), Input::Campaign),
             Fault::StepDown(a) => Action::Command(id(a), Input::StepDown),
+            Fault::Replicate(a, entries) => Action::Replicate {
+                node: id(a),
+                entries,
+            },
             Fault::Member(op, a) => {
                 let node = a % (n + EXTRA) + 1;
                 let changed = Rc::clone(changed);
@@ -259,7 +284,11 @@ impl Schedule {
                 Duration::from_millis(5),
             ));
         let trace = std::env::var_os("SIM_TRACE").is_some();
-        let mut sim = options.trace(trace).build();
+        let mut sim = options.trace(trace).build_with(|sim| {
+            for (i, &index) in self.freshness.iter().enumerate() {
+                sim.set_freshness(i as u64 + 1, Freshness::new(0, index));
+            }
+        });
         let changed = Rc::new(Cell::new(0));
         let rule = Rc::new(RefCell::new(Rule2::default()));
         for (at, fault) in &self.faults {
@@ -357,7 +386,19 @@ impl Rule2 {
 /// Runs a schedule, heals, and demands no violation and a stable leader.
 fn check(s: &Schedule) -> Result<(), TestCaseError> {
     let mut sim = s.run();
-    let live = sim.heal_and_check_liveness(10);
+    // The leader of the highest term, kept down if the schedule says so and the
+    // rest is a majority of the voters.
+    let top = sim
+        .leaders()
+        .into_iter()
+        .max_by_key(|&l| sim.term(l))
+        .filter(|&l| sim.membership().is_voter(l));
+    let voters = sim.membership().voters().len();
+    let down: Vec<u64> = top
+        .filter(|_| s.keep_leader_down && voters > sim.membership().quorum())
+        .into_iter()
+        .collect();
+    let live = sim.heal_and_check_liveness_keeping_down(10, &down);
     let report = sim.report();
     prop_assert!(report.is_ok() && live, "schedule {:#?}\n{}", s, report);
     Ok(())
@@ -402,6 +443,8 @@ fn the_schedule_that_found_the_membership_hole_is_clean_under_the_rule() {
         nodes: 3,
         pre_vote: true,
         check_quorum: false,
+        freshness: Vec::new(),
+        keep_leader_down: false,
         faults: vec![
             (0, Fault::Partition(46_306)), // {2} | {1, 3}
             (224, Fault::HealAll),
@@ -430,6 +473,8 @@ fn a_hand_written_schedule_runs_clean() {
         nodes: 5,
         pre_vote: true,
         check_quorum: true,
+        freshness: Vec::new(),
+        keep_leader_down: false,
         faults: vec![
             (400, Fault::Partition(0b00011)),
             (900, Fault::Crash(2)),
@@ -472,6 +517,8 @@ fn changes_settled_by_durable_votes_for_an_elected_leader_need_no_election() {
         nodes: 3,
         pre_vote: true,
         check_quorum: true,
+        freshness: Vec::new(),
+        keep_leader_down: false,
         faults: vec![
             (500, Fault::MemberByRule(0, 3)),   // add node 4 as a voter
             (600, Fault::MemberByRule(1, 4)),   // add node 5 as a learner
@@ -505,6 +552,8 @@ fn a_schedule_by_rule_2_that_made_two_leaders_on_the_old_core_is_clean() {
         nodes: 5,
         pre_vote: false,
         check_quorum: false,
+        freshness: Vec::new(),
+        keep_leader_down: false,
         faults: vec![
             (0, Fault::Cut(0, 3)), // 1 -/-> 4
             (0, Fault::Cut(3, 0)), // 4 -/-> 1

@@ -1,6 +1,7 @@
 //! The seed swarm: many random simulations, each expanded from one seed into random
 //! options (1–9 voters, timeouts, delays, loss, duplication, partitions of every
-//! kind, crashes — some between two outputs of a batch — and clock drift). Each run
+//! kind, crashes — some between two outputs of a batch — clock drift, and varied
+//! freshness: per-node log positions, nodes that fall behind and catch up). Each run
 //! injects faults with the invariants checked after every event, then heals and
 //! demands a stable leader. Every seed must finish with no violation.
 //!
@@ -52,6 +53,7 @@ struct Summary {
     loss: bool,
     duplicates: bool,
     drift: bool,
+    freshness: bool,
     events: u64,
     elections: u64,
 }
@@ -60,8 +62,24 @@ struct Summary {
 fn run_seed(seed: u64) -> Summary {
     let report = Simulation::new(SimOptions::from_seed(seed)).run();
     let failed = !report.is_ok() || report.liveness.is_none();
-    if failed {
+    if failed && std::env::var_os("SIM_SWARM_QUIET").is_none() {
         eprintln!("---- seed {seed} FAILED\n{report}\n");
+    }
+    if failed && std::env::var_os("SIM_SWARM_KINDS").is_some() {
+        let mut kinds: Vec<String> = report
+            .violations
+            .iter()
+            .map(|v| {
+                format!("{:?}", v.kind)
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        eprintln!("seed {seed}: {}", kinds.join(","));
     }
     Summary {
         seed,
@@ -72,6 +90,7 @@ fn run_seed(seed: u64) -> Summary {
         loss: report.net.dropped_loss > 0,
         duplicates: report.net.duplicated > 0,
         drift: report.options.clocks.max_drift_ppm > 0,
+        freshness: report.options.freshness.is_some(),
         events: report.events,
         elections: report.leader_changes,
     }
@@ -119,12 +138,14 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     let lossy = runs_with(|r| r.loss);
     let duplicating = runs_with(|r| r.duplicates);
     let drifting = runs_with(|r| r.drift);
+    let fresh = runs_with(|r| r.freshness);
     let events: u64 = reports.iter().map(|r| r.events).sum();
     let elections: u64 = reports.iter().map(|r| r.elections).sum();
     println!(
         "{count} seeds from {start}: {events} events, {elections} elections; \
          runs with crashes {crashes}, link faults {partitioned}, loss {lossy}, \
-         duplicates {duplicating}, clock drift {drifting}; cluster sizes {sizes:?}"
+         duplicates {duplicating}, clock drift {drifting}, varied freshness {fresh}; \
+         cluster sizes {sizes:?}"
     );
     assert!(
         failed.is_empty(),
@@ -140,6 +161,7 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
             ("loss", lossy),
             ("duplicates", duplicating),
             ("clock drift", drifting),
+            ("varied freshness", fresh),
         ] {
             assert!(runs * 4 >= count, "only {runs} of {count} runs had {what}");
         }

@@ -65,6 +65,7 @@ pub struct Simulation {
     pub(super) faults_on: bool,
     pub(super) crash_chain: bool,
     pub(super) partition_chain: bool,
+    pub(super) freshness_chain: bool,
     pub(super) events: u64,
     pub(super) crashes: u64,
     pub(super) restarts: u64,
@@ -144,6 +145,7 @@ impl Simulation {
             faults_on: false,
             crash_chain: false,
             partition_chain: false,
+            freshness_chain: false,
             events: 0,
             crashes: 0,
             restarts: 0,
@@ -156,7 +158,10 @@ impl Simulation {
             let members = sim.membership.clone();
             sim.create_node(id, members);
         }
-        if sim.options.partitions.is_some() || sim.options.crashes.is_some() {
+        if sim.options.partitions.is_some()
+            || sim.options.crashes.is_some()
+            || sim.options.freshness.is_some()
+        {
             sim.start_faults();
         }
         Ok(sim)
@@ -235,6 +240,7 @@ impl Simulation {
             EventKind::CrashFault => self.on_crash_fault(),
             EventKind::PartitionFault => self.on_partition_fault(),
             EventKind::PartitionHeal => self.on_partition_heal(),
+            EventKind::FreshnessFault => self.on_freshness_fault(),
             EventKind::Restart { node, incarnation } => {
                 if self.nodes[node as usize].incarnation == incarnation {
                     self.restart_node(node as usize);

@@ -31,6 +31,8 @@ pub(crate) enum EventKind {
     PartitionFault,
     /// The current random partition heals.
     PartitionHeal,
+    /// The random freshness injector's next replication step.
+    FreshnessFault,
     /// A node crashed by the injector restarts (stale if it restarted meanwhile).
     Restart { node: u32, incarnation: u32 },
 }
@@ -55,6 +57,7 @@ impl EventKind {
             EventKind::Restart { node, incarnation } => {
                 [8, u64::from(node), u64::from(incarnation)]
             }
+            EventKind::FreshnessFault => [9, 0, 0],
         }
     }
 }

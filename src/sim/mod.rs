@@ -90,6 +90,7 @@ mod engine;
 mod event;
 pub mod experiments;
 mod faults;
+mod freshness;
 pub mod fuzz;
 mod history;
 mod invariants;
@@ -108,7 +109,9 @@ pub use engine::{Delivery, DeliveryHook, MAX_NODE_ID, Simulation};
 pub use history::{Change, HistoryEntry, NodeState};
 pub use invariants::{Violation, ViolationKind};
 pub use network::{MessageKind, NetStats};
-pub use options::{ClockSkew, CrashFaults, Delay, PartitionFaults, PartitionMode, SimOptions};
+pub use options::{
+    ClockSkew, CrashFaults, Delay, FreshnessFaults, PartitionFaults, PartitionMode, SimOptions,
+};
 pub use report::Report;
 pub use rng::PPM;
 pub use script::Action;

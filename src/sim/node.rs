@@ -129,6 +129,11 @@ impl Simulation {
             Some((id, slot.election.as_ref())),
             format_args!("started"),
         );
+        let freshness = self.initial_freshness(id);
+        if freshness != Freshness::default() {
+            self.nodes[idx].freshness = freshness;
+            self.step_node(idx, Input::SetFreshness(freshness), None);
+        }
         self.schedule_wake(idx, self.now);
     }
 

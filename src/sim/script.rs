@@ -61,6 +61,13 @@ pub enum Action {
     RemoveNode(u64),
     /// [`Simulation::set_freshness`].
     SetFreshness(u64, Freshness),
+    /// [`Simulation::replicate`].
+    Replicate {
+        /// The node.
+        node: u64,
+        /// Entries appended (leader) or copied (others).
+        entries: u64,
+    },
     /// [`Simulation::command`] (the outputs are recorded, not returned).
     Command(u64, Input<u64>),
     /// [`Simulation::set_link_delay`].
@@ -124,6 +131,7 @@ impl fmt::Debug for Action {
             Action::AddLearner(n) => write!(f, "AddLearner({n})"),
             Action::RemoveNode(n) => write!(f, "RemoveNode({n})"),
             Action::SetFreshness(n, x) => write!(f, "SetFreshness({n}, {x:?})"),
+            Action::Replicate { node, entries } => write!(f, "Replicate({node}, {entries})"),
             Action::Command(n, i) => write!(f, "Command({n}, {i:?})"),
             Action::SetLinkDelay { from, to, delay } => {
                 write!(f, "SetLinkDelay({from} -> {to}, {delay})")
@@ -167,6 +175,7 @@ impl Simulation {
             Action::AddLearner(n) => self.add_learner(n),
             Action::RemoveNode(n) => self.remove_node(n),
             Action::SetFreshness(n, f) => self.set_freshness(n, f),
+            Action::Replicate { node, entries } => self.replicate(node, entries),
             Action::Command(n, input) => {
                 let _ = self.command(n, input);
             }
@@ -345,19 +354,6 @@ impl Simulation {
             }
         }
         self.flush_violations();
-    }
-
-    /// Sets `node`'s freshness (its log position). It survives crashes, like a log.
-    pub fn set_freshness(&mut self, node: u64, freshness: Freshness) {
-        self.tracer
-            .mix(0xcb ^ node ^ freshness.term ^ freshness.index.rotate_left(32));
-        if let Some(slot) = self.nodes.get_mut(node as usize).filter(|s| s.exists) {
-            slot.freshness = freshness;
-        }
-        if let Some(idx) = self.live_index(node) {
-            self.step_node(idx, Input::SetFreshness(freshness), None);
-            self.flush_violations();
-        }
     }
 
     /// Steps `node` with `input` now (any input: a command such as
