@@ -62,6 +62,11 @@ pub struct Simulation {
     /// The one reused output buffer.
     out: Vec<Output<u64>>,
     pub(super) deliver_hook: Option<DeliveryHook>,
+    pub(super) deliver_filter: Option<super::hooks::DeliveryFilter>,
+    pub(super) output_hook: Option<super::hooks::OutputHook>,
+    /// Inside the `setup` of [`Simulation::try_new_with`], before the initial nodes
+    /// exist: node actions are deferred to time zero.
+    pub(super) setting_up: bool,
     pub(super) faults_on: bool,
     pub(super) crash_chain: bool,
     pub(super) partition_chain: bool,
@@ -142,6 +147,9 @@ impl Simulation {
             actions: Vec::new(),
             out: Vec::new(),
             deliver_hook: None,
+            deliver_filter: None,
+            output_hook: None,
+            setting_up: false,
             faults_on: false,
             crash_chain: false,
             partition_chain: false,
@@ -153,7 +161,9 @@ impl Simulation {
             overrides: Overrides::default(),
             options,
         };
+        sim.setting_up = true;
         setup(&mut sim);
+        sim.setting_up = false;
         for id in 1..=*learners.end() {
             let members = sim.membership.clone();
             sim.create_node(id, members);
@@ -226,7 +236,10 @@ impl Simulation {
         match kind {
             EventKind::Wake { node, generation } => self.on_wake(node as usize, generation),
             EventKind::Deliver { from, to, message } => {
-                self.on_delivery(u64::from(from), u64::from(to), message);
+                self.on_delivery(u64::from(from), u64::from(to), message, true);
+            }
+            EventKind::Postponed { from, to, message } => {
+                self.on_delivery(u64::from(from), u64::from(to), message, false);
             }
             EventKind::Durable { node, incarnation } => {
                 self.on_durable(node as usize, incarnation);
@@ -282,7 +295,7 @@ impl Simulation {
         }
     }
 
-    fn on_delivery(&mut self, from: u64, to: u64, message: Message) {
+    fn on_delivery(&mut self, from: u64, to: u64, message: Message, filter: bool) {
         if !self.net.link_up(from, to) {
             self.net.stats.dropped_link += 1;
             return;
@@ -291,6 +304,31 @@ impl Simulation {
         if !self.nodes.get(idx).is_some_and(Slot::is_up) {
             self.net.stats.dropped_down += 1;
             return;
+        }
+        if let Some(filter) = self.deliver_filter.as_mut().filter(|_| filter) {
+            let delivery = Delivery {
+                at: Instant::from_nanos(self.now),
+                from,
+                to,
+                message,
+            };
+            match filter(&delivery) {
+                super::hooks::Verdict::Deliver => {}
+                super::hooks::Verdict::Drop => {
+                    self.net.stats.dropped_filter += 1;
+                    return;
+                }
+                super::hooks::Verdict::Delay(by) => {
+                    self.net.stats.delayed_filter += 1;
+                    let kind = EventKind::Postponed {
+                        from: from as u32,
+                        to: to as u32,
+                        message,
+                    };
+                    self.queue.push(self.now.saturating_add(nanos(by)), kind);
+                    return;
+                }
+            }
         }
         self.net.stats.delivered += 1;
         self.net.stats.delivered_by_kind[MessageKind::of(&message) as usize] += 1;
@@ -467,6 +505,15 @@ impl Simulation {
                 self.crash_node(idx);
                 return;
             }
+            if let Some(hook) = self.output_hook.as_mut() {
+                let slot = &self.nodes[idx];
+                hook(&super::hooks::Emitted {
+                    at: Instant::from_nanos(self.now),
+                    local: slot.clock.local(self.now),
+                    node: idx as u64,
+                    output: &out[i],
+                });
+            }
             match &out[i] {
                 Output::Persist(hard) => {
                     let hard = *hard;
@@ -608,7 +655,7 @@ fn transmit(
         net.stats.dropped_down += 1;
         return;
     }
-    let (delay, loss_ppm) = net.fate(from, to);
+    let (delay, loss_ppm) = net.fate(from, to, MessageKind::of(&message));
     if rng.chance(loss_ppm) {
         net.stats.dropped_loss += 1;
         return;

@@ -213,6 +213,9 @@ impl Simulation {
     /// outputs waiting for it and its queued inputs are lost; its disk keeps the
     /// last durable `HardState`.
     pub fn crash(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::Crash(node)) {
+            return;
+        }
         self.tracer.mix(0xc0 ^ node);
         if let Some(idx) = self.live_index(node) {
             self.crash_node(idx);
@@ -228,6 +231,12 @@ impl Simulation {
     /// that batch. To lose a write in flight, see
     /// [`Simulation::crash_during_next_write`].
     pub fn crash_mid_batch(&mut self, node: u64, before_output: usize) {
+        if self.defer_in_setup(node, || Action::CrashMidBatch {
+            node,
+            before_output,
+        }) {
+            return;
+        }
         self.tracer.mix(0xc1 ^ node ^ (before_output as u64) << 32);
         if let Some(idx) = self.live_index(node) {
             self.nodes[idx].crash_at_output = Some(before_output);
@@ -237,6 +246,9 @@ impl Simulation {
     /// Arms a crash of `node` at the moment it next issues a `Persist`: the write
     /// is lost (never durable) and so is everything after it in the batch.
     pub fn crash_during_next_write(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::CrashDuringNextWrite(node)) {
+            return;
+        }
         self.tracer.mix(0xcd ^ node);
         if let Some(idx) = self.live_index(node) {
             self.nodes[idx].crash_on_write = true;
@@ -247,6 +259,9 @@ impl Simulation {
     /// membership ([`Simulation::membership`]) and its last freshness. A no-op if it
     /// is up or unknown.
     pub fn restart(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::Restart(node)) {
+            return;
+        }
         self.tracer.mix(0xc2 ^ node);
         if node <= super::MAX_NODE_ID && self.nodes.get(node as usize).is_some() {
             self.restart_node(node as usize);
@@ -359,8 +374,17 @@ impl Simulation {
     /// Steps `node` with `input` now (any input: a command such as
     /// [`Input::Campaign`], or a forged message) and returns the outputs of that
     /// step, which the simulation carries out as usual. Returns nothing if the node is
-    /// down, or if it is waiting on a write (the input is then queued).
+    /// down, or if it is waiting on a write (the input is then queued). Inside
+    /// [`SimOptions::build_with`](super::SimOptions::build_with) the command is
+    /// carried out at time zero, once the initial nodes are up (its outputs are in
+    /// the history and trace, not returned); so are [`Simulation::crash`],
+    /// [`Simulation::crash_mid_batch`], [`Simulation::crash_during_next_write`]
+    /// and [`Simulation::restart`] there.
     pub fn command(&mut self, node: u64, input: Input<u64>) -> Vec<Output<u64>> {
+        if self.setting_up && !self.exists(node) {
+            self.defer_in_setup(node, || Action::Command(node, input));
+            return Vec::new();
+        }
         self.tracer.mix(0xcc ^ node);
         let mut outputs = Vec::new();
         if let Some(idx) = self.live_index(node) {
