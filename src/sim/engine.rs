@@ -9,7 +9,7 @@ use super::availability::Availability;
 use super::event::{EventKind, Queue, message_word};
 use super::history::{Change, Delta, HistoryEntry, NodeState};
 use super::invariants::Checker;
-use super::network::{MessageKind, Network};
+use super::network::{MessageKind, Network, transmit};
 use super::node::{Slot, refresh_view};
 use super::options::{SimOptions, nanos};
 use super::rng::{SimRng, splitmix64};
@@ -305,30 +305,8 @@ impl Simulation {
             self.net.stats.dropped_down += 1;
             return;
         }
-        if let Some(filter) = self.deliver_filter.as_mut().filter(|_| filter) {
-            let delivery = Delivery {
-                at: Instant::from_nanos(self.now),
-                from,
-                to,
-                message,
-            };
-            match filter(&delivery) {
-                super::hooks::Verdict::Deliver => {}
-                super::hooks::Verdict::Drop => {
-                    self.net.stats.dropped_filter += 1;
-                    return;
-                }
-                super::hooks::Verdict::Delay(by) => {
-                    self.net.stats.delayed_filter += 1;
-                    let kind = EventKind::Postponed {
-                        from: from as u32,
-                        to: to as u32,
-                        message,
-                    };
-                    self.queue.push(self.now.saturating_add(nanos(by)), kind);
-                    return;
-                }
-            }
+        if filter && !self.filter_delivery(from, to, message) {
+            return;
         }
         self.net.stats.delivered += 1;
         self.net.stats.delivered_by_kind[MessageKind::of(&message) as usize] += 1;
@@ -632,42 +610,5 @@ impl Simulation {
                 },
             );
         }
-    }
-}
-
-/// Puts one message on the wire: link check, loss, delay, duplication.
-#[inline]
-fn transmit(
-    net: &mut Network,
-    rng: &mut SimRng,
-    queue: &mut Queue,
-    now: u64,
-    from: u64,
-    to: u64,
-    message: Message,
-) {
-    net.stats.sent += 1;
-    if !net.link_up(from, to) {
-        net.stats.dropped_link += 1;
-        return;
-    }
-    if to > MAX_NODE_ID {
-        net.stats.dropped_down += 1;
-        return;
-    }
-    let (delay, loss_ppm) = net.fate(from, to, MessageKind::of(&message));
-    if rng.chance(loss_ppm) {
-        net.stats.dropped_loss += 1;
-        return;
-    }
-    let kind = EventKind::Deliver {
-        from: from as u32,
-        to: to as u32,
-        message,
-    };
-    queue.push(now.saturating_add(delay.draw(rng)), kind);
-    if rng.chance(net.duplicate_ppm) {
-        net.stats.duplicated += 1;
-        queue.push(now.saturating_add(delay.draw(rng)), kind);
     }
 }

@@ -7,9 +7,10 @@ use core::time::Duration;
 
 use super::PPM;
 use super::engine::{Delivery, Simulation};
+use super::event::EventKind;
 use super::network::MessageKind;
-use super::options::Delay;
-use crate::{Instant, Output};
+use super::options::{Delay, nanos};
+use crate::{Instant, Message, Output};
 
 /// What a [delivery filter](Simulation::filter_deliveries) does with a message that
 /// is about to be delivered.
@@ -125,6 +126,37 @@ impl Simulation {
     /// Undo with [`Simulation::set_link_kind_loss`]`(from, to, kind, None)`.
     pub fn drop_kind(&mut self, from: u64, to: u64, kind: MessageKind) {
         self.set_link_kind_loss(from, to, kind, Some(PPM));
+    }
+
+    /// Runs the delivery filter on a message about to be delivered; returns whether
+    /// to deliver it now (a postponed one is queued again as `Postponed`).
+    pub(super) fn filter_delivery(&mut self, from: u64, to: u64, message: Message) -> bool {
+        let Some(filter) = self.deliver_filter.as_mut() else {
+            return true;
+        };
+        let delivery = Delivery {
+            at: Instant::from_nanos(self.now),
+            from,
+            to,
+            message,
+        };
+        match filter(&delivery) {
+            Verdict::Deliver => true,
+            Verdict::Drop => {
+                self.net.stats.dropped_filter += 1;
+                false
+            }
+            Verdict::Delay(by) => {
+                self.net.stats.delayed_filter += 1;
+                let kind = EventKind::Postponed {
+                    from: from as u32,
+                    to: to as u32,
+                    message,
+                };
+                self.queue.push(self.now.saturating_add(nanos(by)), kind);
+                false
+            }
+        }
     }
 
     /// Postpones by `delay`, during `setup` of [`SimOptions::build_with`], an action

@@ -12,7 +12,10 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
+use super::engine::MAX_NODE_ID;
+use super::event::{EventKind, Queue};
 use super::options::Delay;
+use super::rng::SimRng;
 use crate::Message;
 
 /// Which kind of message: the index of the per-kind counters in [`NetStats`].
@@ -247,5 +250,42 @@ impl Network {
         self.faulty = !self.cuts.is_empty()
             || self.isolated.iter().any(|&i| i)
             || self.groups.iter().any(|&g| g != 0);
+    }
+}
+
+/// Puts one message on the wire: link check, loss, delay, duplication.
+#[inline]
+pub(crate) fn transmit(
+    net: &mut Network,
+    rng: &mut SimRng,
+    queue: &mut Queue,
+    now: u64,
+    from: u64,
+    to: u64,
+    message: Message,
+) {
+    net.stats.sent += 1;
+    if !net.link_up(from, to) {
+        net.stats.dropped_link += 1;
+        return;
+    }
+    if to > MAX_NODE_ID {
+        net.stats.dropped_down += 1;
+        return;
+    }
+    let (delay, loss_ppm) = net.fate(from, to, MessageKind::of(&message));
+    if rng.chance(loss_ppm) {
+        net.stats.dropped_loss += 1;
+        return;
+    }
+    let kind = EventKind::Deliver {
+        from: from as u32,
+        to: to as u32,
+        message,
+    };
+    queue.push(now.saturating_add(delay.draw(rng)), kind);
+    if rng.chance(net.duplicate_ppm) {
+        net.stats.duplicated += 1;
+        queue.push(now.saturating_add(delay.draw(rng)), kind);
     }
 }
