@@ -2,8 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::election::NEVER;
-use crate::{CommandError, Election, Input, Instant, Membership, NodeId, Output, Role};
+use crate::{CommandError, Election, Input, Instant, Membership, NodeId, Output, Role, Term};
 
 impl<I: NodeId> Election<I> {
     /// Carries out a command, or emits [`Output::Rejected`] and changes nothing.
@@ -34,10 +33,11 @@ impl<I: NodeId> Election<I> {
                         min_voters: self.config.min_voters(),
                     });
                 }
-                if self.term == crate::Term(u64::MAX) {
-                    return Err(CommandError::TermExhausted);
-                }
-                if self.role == Role::Follower && self.can_campaign() {
+                // A no-op on the leader and on a node already campaigning.
+                if self.role == Role::Follower {
+                    if self.term == Term::MAX {
+                        return Err(CommandError::TermExhausted);
+                    }
                     self.start_election(now, out);
                 }
             }
@@ -86,18 +86,23 @@ impl<I: NodeId> Election<I> {
         Ok(())
     }
 
-    /// Installs a new membership and settles the consequences: a removed leader steps
-    /// down, a campaign continues over the new voter set (and may be won or lost by
-    /// the change), a node that may no longer campaign stops.
+    /// Installs a new membership and settles the consequences.
+    ///
+    /// A campaign is only ever won with grants from the voter set it started under:
+    /// if the voter set changes while this node is a pre-candidate or candidate, its
+    /// round ends — it becomes a follower in the same term, keeping its vote (a
+    /// candidate's self-vote) and the election timer it drew when the round started,
+    /// and campaigns afresh (under the new voter set) when that timer fires. A
+    /// learner-only change leaves a running round alone. A leader that is no longer a
+    /// voter steps down; otherwise it keeps its last contact with the voters that
+    /// remain, counts a voter new to the set as heard from now, and re-checks its
+    /// quorum at once (a smaller or different quorum may have lapsed already).
     fn change_membership(&mut self, next: Membership<I>, now: Instant, out: &mut Vec<Output<I>>) {
         let old = core::mem::replace(&mut self.membership, next);
-        if self.role != Role::Follower {
-            self.tally.remap(&old, &self.membership);
-        }
+        let voters_changed = old.voters() != self.membership.voters();
         if let Some(leader) = self.leader {
             if leader != self.id && !self.membership.contains(leader) {
-                self.leader = None;
-                self.leader_contact = NEVER;
+                self.forget_leader();
             }
         }
         match self.role {
@@ -105,11 +110,21 @@ impl<I: NodeId> Election<I> {
             Role::Leader if !self.membership.is_voter(self.id) => {
                 self.become_follower(self.term, now);
             }
-            Role::Leader => {}
-            Role::PreCandidate | Role::Candidate if !self.can_campaign() => {
-                self.become_follower(self.term, now);
+            Role::Leader => {
+                if voters_changed {
+                    self.tally.remap(&old, &self.membership, now);
+                }
+                self.check_quorum(now);
             }
-            Role::PreCandidate | Role::Candidate => self.settle_round(now, out),
+            Role::PreCandidate | Role::Candidate if voters_changed => self.abandon_campaign(),
+            Role::PreCandidate | Role::Candidate => {
+                if !self.can_campaign() {
+                    self.become_follower(self.term, now);
+                } else {
+                    // Same voters (a learner came or went): the tally still holds.
+                    self.settle_round(now, out);
+                }
+            }
         }
     }
 }

@@ -35,8 +35,17 @@ pub struct Config {
     /// Run a PreVote round before every election (thesis §9.6), so a node that was
     /// cut off cannot disrupt a healthy leader when it comes back. Default on.
     pub pre_vote: bool,
-    /// A leader that has not heard from a quorum of voters within
-    /// `election_timeout_min` steps down (thesis §6.2). Default on.
+    /// CheckQuorum (thesis §6.2), exact. Default on. A leader keeps each voter's
+    /// last contact — the arrival of its latest heartbeat reply in the leader's
+    /// term; every voter counts as heard from at the instant the leader won (a voter
+    /// added later, at the instant it was added) — and steps down at the first step
+    /// with `now >= E`, where `E` is the `quorum - 1`-th most recent contact among
+    /// the other voters plus `election_timeout_min`: the instant at which it has not
+    /// heard from a quorum (itself included) for `election_timeout_min`.
+    /// [`Election::next_deadline`](crate::Election::next_deadline) is never later
+    /// than `E` (it may be earlier: an early wake-up after which it moves on), so a
+    /// host that ticks at its deadlines steps down exactly at `E`, in its own clock.
+    /// A leader that is a quorum alone never steps down.
     ///
     /// Leader stickiness (a node that heard from its leader less than
     /// `election_timeout_min` ago refuses pre-votes and higher-term votes) is on
@@ -214,6 +223,13 @@ impl Settings {
     /// `[min, max)` of the election timeout, in nanoseconds.
     pub(crate) fn election_timeout_nanos(&self) -> (u64, u64) {
         (self.election_min, self.election_max)
+    }
+
+    /// Whether `now` is in the usable clock range: every deadline the node may arm
+    /// from it (at most `now + election_timeout_max`) lies below `Instant::MAX`,
+    /// which marks an unarmed timer.
+    pub(crate) fn usable_now(&self, now: crate::Instant) -> bool {
+        now.as_nanos() < u64::MAX - self.election_max
     }
 
     pub(crate) fn heartbeat_interval(&self) -> Duration {

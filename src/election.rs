@@ -83,6 +83,9 @@ impl<I: NodeId> Election<I> {
         now: Instant,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        if !Settings::new(&config).usable_now(now) {
+            return Err(ConfigError::ClockOutOfRange { now });
+        }
         if membership.voters().len() > config.max_voters {
             return Err(ConfigError::TooManyVoters {
                 voters: membership.voters().len(),
@@ -127,8 +130,21 @@ impl<I: NodeId> Election<I> {
     /// cleared). With a buffer reused across calls, the common steps do not allocate.
     ///
     /// A `now` earlier than one seen before is treated as that latest time and
-    /// counted in [`Stats::clamped_now`].
+    /// counted in [`Stats::clamped_now`]. A `now` outside the usable clock range (see
+    /// [`Instant`]) is ignored: the step changes nothing, is counted in
+    /// [`Stats::clock_out_of_range`], and a command in it is answered with
+    /// [`Output::Rejected`]`(`[`CommandError::ClockOutOfRange`](crate::CommandError::ClockOutOfRange)`)`.
     pub fn step_into(&mut self, input: Input<I>, now: Instant, out: &mut Vec<Output<I>>) {
+        if !self.config.usable_now(now) {
+            self.stats.clock_out_of_range.bump();
+            if !matches!(input, Input::Tick | Input::Receive { .. }) {
+                self.stats.commands_rejected.bump();
+                out.push(Output::Rejected(crate::CommandError::ClockOutOfRange {
+                    now,
+                }));
+            }
+            return;
+        }
         let now = if now < self.last_now {
             self.stats.clamped_now.bump();
             self.last_now
@@ -176,7 +192,7 @@ impl<I: NodeId> Election<I> {
     fn on_tick(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
         if self.role == Role::Leader {
             if self.timers.is_due(Timer::CheckQuorum, now) {
-                self.on_check_quorum(now);
+                self.check_quorum(now);
             }
             // A failed check made this node a follower with a fresh election timer.
             if self.role == Role::Leader && self.timers.is_due(Timer::Heartbeat, now) {

@@ -4,7 +4,7 @@ use core::time::Duration;
 
 use thiserror::Error;
 
-use crate::NodeId;
+use crate::{Instant, NodeId};
 
 /// A [`Config`](crate::Config) (or the voter count given to
 /// [`Election::new`](crate::Election::new)) that makes no sense.
@@ -60,6 +60,16 @@ pub enum ConfigError {
         /// The configured maximum.
         max_voters: usize,
     },
+    /// [`Election::new`](crate::Election::new) was given a `now` outside the usable
+    /// clock range (see [`Instant`](crate::Instant)): `now + election_timeout_max`
+    /// must lie below [`Instant::MAX`](crate::Instant::MAX).
+    #[error(
+        "the clock reading {now:?} is outside the usable range: now + election_timeout_max must lie below Instant::MAX"
+    )]
+    ClockOutOfRange {
+        /// The `now` given.
+        now: Instant,
+    },
     /// The initial membership has more voters than `max_voters`.
     #[error("the membership has {voters} voters but max_voters is {max_voters}")]
     TooManyVoters {
@@ -93,9 +103,19 @@ pub enum CommandError<I: NodeId> {
     /// `Campaign` on a node that is not a voter (a learner, or not a member).
     #[error("this node is not a voter, so it cannot campaign")]
     NotAVoter,
-    /// `Campaign` at term `u64::MAX`: there is no next term to campaign in.
+    /// `Campaign` on a follower at term `u64::MAX`: there is no next term to
+    /// campaign in.
     #[error("cannot campaign: the term is u64::MAX and there is no next term")]
     TermExhausted,
+    /// The command came with a `now` outside the usable clock range (see
+    /// [`Instant`](crate::Instant)); nothing was done.
+    #[error(
+        "the clock reading {now:?} is outside the usable range (now + election_timeout_max must lie below Instant::MAX); the command was not carried out"
+    )]
+    ClockOutOfRange {
+        /// The `now` given.
+        now: Instant,
+    },
     /// `Campaign` while the voter set is below `min_voters`.
     #[error("cannot campaign: the cluster has {voters} voters and min_voters is {min_voters}")]
     NotEnoughVoters {

@@ -2,7 +2,6 @@
 
 use alloc::vec::Vec;
 
-use crate::quorum::Recorded;
 use crate::timer::Timer;
 use crate::{Election, Instant, Message, NodeId, Output, Role, Term};
 
@@ -58,9 +57,11 @@ impl<I: NodeId> Election<I> {
             self.stats.dropped_unexpected.bump();
             return;
         }
-        // Learners answer too and repeated answers within a round are normal: only
-        // distinct voters count towards CheckQuorum, and nothing here is an error.
-        let _: Recorded = self.tally.record(&self.membership, from, true);
+        // Learners answer too: only voters' contact counts towards CheckQuorum, and
+        // nothing here is an error. This only moves the voter's last contact forward:
+        // the armed CheckQuorum deadline stays a lower bound of the true one, and is
+        // re-derived when it comes due.
+        self.tally.contact(&self.membership, from, now);
     }
 
     /// Time for the next heartbeat (called on the leader only).
@@ -72,25 +73,32 @@ impl<I: NodeId> Election<I> {
             .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
     }
 
-    /// Starts a CheckQuorum period: only the leader itself has been heard from.
-    pub(crate) fn start_contact_round(&mut self, now: Instant) {
-        self.tally.reset(&self.membership);
-        self.tally.record(&self.membership, self.id, true);
-        self.timers
-            .set(Timer::CheckQuorum, now + self.config.election_timeout_min());
-    }
-
-    /// End of a CheckQuorum period: step down unless a quorum of voters was heard from.
-    pub(crate) fn on_check_quorum(&mut self, now: Instant) {
+    /// CheckQuorum (leader only): step down if a quorum of voters (this node
+    /// included) has not been heard from within `election_timeout_min` — at the
+    /// first step with `now >= E`, where `E` is the instant the quorum's contact
+    /// lapses — otherwise arm the CheckQuorum deadline at `E`. Contacts only move
+    /// forward between two checks, so `E` only moves later: the armed deadline is
+    /// never later than the true one, and a host that ticks at
+    /// `next_deadline()` steps down exactly at `E`.
+    pub(crate) fn check_quorum(&mut self, now: Instant) {
         if self.role != Role::Leader || !self.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
             return;
         }
-        if self.tally.yes() >= self.membership.quorum() {
-            self.start_contact_round(now);
-        } else {
+        let lapses = self
+            .tally
+            .quorum_contact(&self.membership, self.id)
+            .map_or(Instant::ZERO, |heard| {
+                heard + self.config.election_timeout_min()
+            });
+        if now >= lapses {
             self.stats.check_quorum_step_downs.bump();
             self.become_follower(self.term, now);
+        } else if lapses == Instant::MAX {
+            // This node alone is a quorum: its contact never lapses.
+            self.timers.stop(Timer::CheckQuorum);
+        } else {
+            self.timers.set(Timer::CheckQuorum, lapses);
         }
     }
 

@@ -22,8 +22,10 @@ pub enum Input<I> {
     /// Start an election now instead of waiting for the election timeout (with a
     /// PreVote round first when `pre_vote` is on). A no-op on the leader and on a
     /// node already campaigning. Rejected with
-    /// [`CommandError::NotAVoter`](crate::CommandError::NotAVoter) or
-    /// [`CommandError::NotEnoughVoters`](crate::CommandError::NotEnoughVoters).
+    /// [`CommandError::NotAVoter`](crate::CommandError::NotAVoter),
+    /// [`CommandError::NotEnoughVoters`](crate::CommandError::NotEnoughVoters), or,
+    /// on a follower at term `u64::MAX`,
+    /// [`CommandError::TermExhausted`](crate::CommandError::TermExhausted).
     Campaign,
     /// Leader only: stop leading and become a follower in the same term. Another
     /// node (possibly this one again) wins the next election. Rejected with

@@ -18,17 +18,24 @@ use crate::{MembershipError, NodeId};
 /// no log to order membership changes, so the application must:
 ///
 /// 1. **change the voter set by at most one voter at a time**, and apply each
-///    change on every node (and give restarted nodes the current membership)
-///    before the next — a majority of the old set and one of the new set always
-///    share a voter;
-/// 2. **let each voter change settle before the next**: a majority of the *new*
-///    voter set must follow the leader of the current term — each has reported it
-///    with [`Output::LeaderChanged`](crate::Output::LeaderChanged), acted on (as
-///    always) only after the `Persist` before it was made durable. A node records
-///    the leader it follows as its vote in that term, so it can never vote for
-///    anyone else in that term, even after a restart. Alternatively, wait for a
-///    leader elected in a term that began after the change
+///    change on every node (and give restarted nodes the current membership) —
+///    a majority of the old set and one of the new set always share a voter;
+/// 2. **let each voter change settle before the next**: once the change has been
+///    applied on every node, wait until either (a) a majority of the *new* voter
+///    set has made durable `HardState { term: T, voted_for: Some(L) }`, where `L`
+///    has been elected leader of term `T` (read each node's
+///    [`Election::hard_state`](crate::Election::hard_state) once the `Persist` that
+///    wrote it is done; a node records the leader it follows as its vote when it
+///    did not vote in that term, but a node that voted for a losing candidate keeps
+///    that vote, so its [`Output::LeaderChanged`](crate::Output::LeaderChanged)
+///    alone does not count), or (b) a leader has been elected in a term higher than
+///    every term any node had when the change had been applied everywhere
 ///    ([`Input::StepDown`](crate::Input::StepDown) on the leader forces one).
+///
+/// `ballot` guarantees the rest: **a campaign is only won with grants from the
+/// voter set it started under** — a change of the voter set ends a running
+/// (pre-)campaign (the node becomes a follower in the same term, keeping its vote
+/// and the timer of its round; a learner-only change leaves it running).
 ///
 /// Rule 2 is what Raft gets from committing a configuration entry in the leader's
 /// term; `ballot` has no log, so durable following (or an election) stands in for

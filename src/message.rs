@@ -25,10 +25,13 @@ pub enum Message {
     },
     /// The answer to a [`Message::VoteRequest`].
     ///
-    /// `term` is the request's term, or the responder's own term when that is
-    /// higher (then `granted` is false and the candidate learns it is behind).
+    /// A grant carries the request's term (etcd #8243). A refusal carries the
+    /// higher of the responder's own term and the requester's (the request's term,
+    /// less one for a pre-vote): a requester that is behind learns the newer term
+    /// and adopts it; one that is not counts the refusal in its round.
     VoteResponse {
-        /// The request's term, or the responder's higher term.
+        /// A grant: the request's term. A refusal: the higher of the responder's
+        /// term and the requester's.
         term: Term,
         /// Echoes the request's `pre_vote`.
         pre_vote: bool,

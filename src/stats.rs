@@ -14,6 +14,11 @@ use crate::{Instant, Role, Term};
 pub struct Stats {
     /// Steps whose `now` was earlier than a previous one (treated as the latest).
     pub clamped_now: u64,
+    /// Steps whose `now` was outside the usable clock range (so late that
+    /// `now + election_timeout_max` would not fit below [`Instant::MAX`]): ignored,
+    /// as if they had not happened (a command among them was rejected with
+    /// [`CommandError::ClockOutOfRange`](crate::CommandError::ClockOutOfRange)).
+    pub clock_out_of_range: u64,
     /// Messages from a node that is not a member (or from this node itself).
     pub dropped_unknown_sender: u64,
     /// Messages from an older term (answered with our term where that helps the
@@ -80,6 +85,7 @@ impl Counter {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) clamped_now: Counter,
+    pub(crate) clock_out_of_range: Counter,
     pub(crate) dropped_unknown_sender: Counter,
     pub(crate) dropped_stale: Counter,
     pub(crate) dropped_unexpected: Counter,
@@ -98,6 +104,7 @@ impl Counters {
         let c = |c: Counter| u64::from(c.0);
         Stats {
             clamped_now: c(self.clamped_now),
+            clock_out_of_range: c(self.clock_out_of_range),
             dropped_unknown_sender: c(self.dropped_unknown_sender),
             dropped_stale: c(self.dropped_stale),
             dropped_unexpected: c(self.dropped_unexpected),

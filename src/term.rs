@@ -15,6 +15,9 @@ pub struct Term(pub u64);
 impl Term {
     /// Term zero: no election has happened yet.
     pub const ZERO: Term = Term(0);
+    /// The last term: no election can start from it (see
+    /// [`CommandError::TermExhausted`](crate::CommandError::TermExhausted)).
+    pub const MAX: Term = Term(u64::MAX);
 
     /// The term as a plain number (the fencing token).
     pub const fn get(self) -> u64 {
@@ -24,6 +27,11 @@ impl Term {
     /// The next term (saturating at `u64::MAX`).
     pub const fn next(self) -> Term {
         Term(self.0.saturating_add(1))
+    }
+
+    /// The previous term (saturating at zero).
+    pub(crate) const fn prev(self) -> Term {
+        Term(self.0.saturating_sub(1))
     }
 }
 

@@ -14,6 +14,17 @@ use core::time::Duration;
 /// All arithmetic saturates, so no value of `now` can make `ballot` panic or wrap:
 /// `Instant::MAX + Duration::from_secs(1) == Instant::MAX`.
 ///
+/// **Usable range.** A node accepts a `now` up to (not including)
+/// `Instant::MAX - election_timeout_max` — about 584 years from the origin, less one
+/// election timeout — so that every deadline it arms stays below `Instant::MAX`. A
+/// step with a later `now` is treated as a broken clock: it changes nothing, the
+/// node does not remember that time, the step is counted in
+/// [`Stats::clock_out_of_range`](crate::Stats::clock_out_of_range), and a command
+/// in it is rejected with
+/// [`CommandError::ClockOutOfRange`](crate::CommandError::ClockOutOfRange). (Before
+/// this rule, one such reading wedged a node for good: every deadline saturated
+/// at or below the clamped time.)
+///
 /// ```
 /// use ballot::Instant;
 /// use core::time::Duration;

@@ -12,7 +12,7 @@ impl<I: NodeId> Election<I> {
     pub(crate) fn can_campaign(&self) -> bool {
         self.membership.is_voter(self.id)
             && self.membership.voters().len() >= self.config.min_voters()
-            && self.term < Term(u64::MAX)
+            && self.term < Term::MAX
     }
 
     /// Whether this node is inside the leader-stickiness window: it leads, or it heard
@@ -21,6 +21,12 @@ impl<I: NodeId> Election<I> {
         self.role == Role::Leader
             || (self.leader_contact != NEVER
                 && now < self.leader_contact + self.config.election_timeout_min())
+    }
+
+    /// Forgets the known leader and when it was last heard from.
+    pub(crate) fn forget_leader(&mut self) {
+        self.leader = None;
+        self.leader_contact = NEVER;
     }
 
     /// Becomes a follower in `term` (adopting it, with no vote, if it is newer).
@@ -33,8 +39,7 @@ impl<I: NodeId> Election<I> {
         if term > self.term {
             self.term = term;
             self.voted_for = None;
-            self.leader = None;
-            self.leader_contact = NEVER;
+            self.forget_leader();
         }
         if self.role != Role::Follower {
             if self.leader == Some(self.id) {
@@ -48,8 +53,9 @@ impl<I: NodeId> Election<I> {
         }
     }
 
-    /// A quorum refused this (pre-)candidate: it cannot win this round, so it becomes
-    /// a follower at once (a former pre-candidate, which has not voted in this term,
+    /// A quorum refused this (pre-)candidate, or its voter set changed mid-round (a
+    /// campaign is only won with grants from the voter set it started under): it
+    /// cannot win this round, so it becomes a follower at once (a former pre-candidate, which has not voted in this term,
     /// may then grant another candidate's vote; a candidate keeps its self-vote), but keeps the
     /// election timer it drew when the round started. Re-arming here would restart
     /// every losing candidate's timer at the same moment — the moment the refusals
@@ -67,8 +73,7 @@ impl<I: NodeId> Election<I> {
         } else {
             // A learner, a non-member, or a voter waiting for `min_voters`: the leader has
             // gone quiet, so stop claiming to know it, and keep waiting.
-            self.leader = None;
-            self.leader_contact = NEVER;
+            self.forget_leader();
             self.arm_election_timer(now, true);
         }
     }
@@ -88,16 +93,15 @@ impl<I: NodeId> Election<I> {
         self.role = role;
         // Forgetting the leader also makes a pre-candidate grant others' pre-votes
         // (etcd's fix for the PreVote + CheckQuorum deadlock).
-        self.leader = None;
-        self.leader_contact = NEVER;
+        self.forget_leader();
         self.timers.stop(Timer::CheckQuorum);
         self.arm_election_timer(now, true);
         self.tally.reset(&self.membership);
-        self.tally.record(&self.membership, self.id, true);
+        self.tally.record(&self.membership, self.id, true, now);
         self.tally.yes() >= self.membership.quorum()
     }
 
-    /// After an answer was counted (or the voter set changed): a (pre-)candidate with
+    /// After an answer was counted (or a learner-only membership change): a (pre-)candidate with
     /// a quorum of grants moves on, one with a quorum of refusals gives up the round.
     pub(crate) fn settle_round(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         let quorum = self.membership.quorum();
@@ -130,7 +134,7 @@ impl<I: NodeId> Election<I> {
 
     /// Starts a real election: next term, vote for self, ask everyone.
     pub(crate) fn become_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        if self.term == Term(u64::MAX) {
+        if self.term == Term::MAX {
             // No next term exists; campaigning again in this term could vote twice.
             self.become_follower(self.term, now);
             return;
@@ -152,7 +156,8 @@ impl<I: NodeId> Election<I> {
         });
     }
 
-    /// Won the election: lead, heartbeat at once, start CheckQuorum.
+    /// Won the election: lead, heartbeat at once, start CheckQuorum (every voter
+    /// counts as heard from at the instant of the win).
     pub(crate) fn become_leader(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
@@ -161,9 +166,8 @@ impl<I: NodeId> Election<I> {
         self.timers.stop(Timer::Election);
         self.timers
             .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
-        if self.check_quorum {
-            self.start_contact_round(now);
-        }
+        self.tally.start_contacts(now);
+        self.check_quorum(now);
         out.push(Output::Broadcast {
             message: Message::Heartbeat { term: self.term },
         });

@@ -7,6 +7,12 @@ use crate::{Election, Freshness, Instant, Message, NodeId, Output, Role, Term};
 
 impl<I: NodeId> Election<I> {
     /// Answers a vote or pre-vote request from `from`.
+    ///
+    /// A grant echoes the request's term (etcd #8243: a pre-candidate must be able to
+    /// tell its grants from stale ones). A refusal carries the higher of this node's
+    /// term and the requester's (the request's term, less one for a pre-vote): a
+    /// requester that is behind always learns the newer term, and one that is not
+    /// can count the refusal in its round.
     pub(crate) fn on_vote_request(
         &mut self,
         from: I,
@@ -16,10 +22,11 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
+        let requester_term = if pre_vote { term.prev() } else { term };
         if term < self.term {
             // Tell a stuck candidate our term so it catches up.
             self.stats.dropped_stale.bump();
-            self.reply_vote(from, self.term, pre_vote, false, out);
+            self.refuse_vote(from, requester_term, pre_vote, out);
             return;
         }
         let sticky = self.in_lease(now);
@@ -27,7 +34,7 @@ impl<I: NodeId> Election<I> {
             // Leader stickiness (thesis §4.2.3): a live leader exists, so neither grant
             // nor let the request move our term.
             self.stats.sticky_rejections.bump();
-            self.reply_vote(from, term, pre_vote, false, out);
+            self.refuse_vote(from, requester_term, pre_vote, out);
             return;
         }
         let fresh_enough = freshness >= self.freshness;
@@ -35,7 +42,11 @@ impl<I: NodeId> Election<I> {
             // A pre-vote changes nothing here: not term, vote, leader or timers.
             let free = term > self.term
                 || (self.leader.is_none() && self.voted_for.is_none_or(|v| v == from));
-            self.reply_vote(from, term, true, free && fresh_enough, out);
+            if free && fresh_enough {
+                self.reply_vote(from, term, true, true, out);
+            } else {
+                self.refuse_vote(from, requester_term, true, out);
+            }
             return;
         }
         if term > self.term {
@@ -45,14 +56,21 @@ impl<I: NodeId> Election<I> {
         // pre-candidate, which has not voted in this term) can be free.
         let free =
             self.voted_for == Some(from) || (self.voted_for.is_none() && self.leader.is_none());
-        let granted = free && fresh_enough;
-        if granted {
+        if free && fresh_enough {
             // `finish` persists this vote before the reply below leaves.
             self.voted_for = Some(from);
             self.stats.votes_granted.bump();
             self.arm_election_timer(now, false);
+            self.reply_vote(from, term, false, true, out);
+        } else {
+            self.refuse_vote(from, requester_term, false, out);
         }
-        self.reply_vote(from, term, false, granted, out);
+    }
+
+    /// Refuses a (pre-)vote to a requester at `requester_term`, telling it the
+    /// higher of that and our term.
+    fn refuse_vote(&self, to: I, requester_term: Term, pre_vote: bool, out: &mut Vec<Output<I>>) {
+        self.reply_vote(to, self.term.max(requester_term), pre_vote, false, out);
     }
 
     fn reply_vote(
@@ -75,6 +93,12 @@ impl<I: NodeId> Election<I> {
     }
 
     /// Counts a vote or pre-vote reply.
+    ///
+    /// A reply whose term is newer than ours (a refusal from a node that has moved
+    /// on, or any vote reply beyond our term) makes this node adopt that term as a
+    /// follower. Otherwise it counts in the current round if it answers it: a grant
+    /// echoes the term asked about (ours, or ours + 1 for a pre-vote), a refusal
+    /// carries our own term. Anything else is a reply to an older round.
     pub(crate) fn on_vote_response(
         &mut self,
         from: I,
@@ -84,27 +108,37 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
-        // Pre-vote replies echo the term asked about (ours + 1) without anyone having
-        // moved to it, so for them only a term beyond that says the responder is ahead.
-        let (asked, role) = if pre_vote {
-            (self.term.next(), Role::PreCandidate)
+        let (answers_round, role) = if pre_vote {
+            // A pre-vote grant echoes the term asked about, ours + 1, without the
+            // granter having moved to it: it says nothing about the granter's term.
+            let asked = self.term.next();
+            if granted && term == asked && asked > self.term {
+                (true, Role::PreCandidate)
+            } else if !granted && term > self.term {
+                self.become_follower(term, now);
+                return;
+            } else {
+                (!granted && term == self.term, Role::PreCandidate)
+            }
         } else {
-            (self.term, Role::Candidate)
+            if term > self.term {
+                self.become_follower(term, now);
+                return;
+            }
+            (term == self.term, Role::Candidate)
         };
-        if term > asked {
-            self.become_follower(term, now);
-        } else if term < asked {
+        if !answers_round {
             self.stats.dropped_stale.bump();
         } else if self.role != role {
             self.stats.dropped_unexpected.bump();
-        } else if self.count(from, granted) {
+        } else if self.count(from, granted, now) {
             self.settle_round(now, out);
         }
     }
 
     /// Records one voter's answer; false (and counted in stats) if it must not count.
-    fn count(&mut self, from: I, granted: bool) -> bool {
-        match self.tally.record(&self.membership, from, granted) {
+    fn count(&mut self, from: I, granted: bool, now: Instant) -> bool {
+        match self.tally.record(&self.membership, from, granted, now) {
             Recorded::Counted => true,
             // Learners get vote requests too (a broadcast goes to every member) and may
             // answer; their answers never count, and are not an anomaly either.

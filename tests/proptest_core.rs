@@ -12,7 +12,8 @@
 //! `PROPTEST_CASES=5000 cargo test --release --test proptest_core` runs more cases.
 
 use ballot::{
-    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Role, Term,
+    CommandError, Config, ConfigError, Election, Freshness, HardState, Input, Instant, Membership,
+    Message, Output, Role, Term,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -289,6 +290,10 @@ fn one_node(config: Config, id: u64, script: Vec<(Act, When)>) -> Result<(), Tes
     let mut ballots = Ballots::new();
     let mut last = Instant::ZERO;
     let mut clamped = 0;
+    let mut out_of_range = 0;
+    // The documented usable clock range: now + election_timeout_max below Instant::MAX.
+    let limit = u64::MAX - u64::try_from(config.election_timeout_max.as_nanos()).unwrap();
+    let usable = |t: Instant| t.as_nanos() < limit;
     for (act, when) in script {
         let now = match when {
             When::Later(d) => last + Duration::from_nanos(d),
@@ -300,16 +305,48 @@ fn one_node(config: Config, id: u64, script: Vec<(Act, When)>) -> Result<(), Tes
         let input = match act {
             Act::Restart => {
                 let membership = node.membership().clone();
+                if !usable(now) {
+                    let refused = Election::new(config, id, membership, Some(history.disk), now);
+                    prop_assert!(
+                        matches!(refused, Err(ConfigError::ClockOutOfRange { .. })),
+                        "a restart at {:?} was not refused",
+                        now
+                    );
+                    continue;
+                }
                 node = Election::new(config, id, membership, Some(history.disk), now).unwrap();
                 prop_assert_eq!(node.hard_state(), history.disk);
                 prop_assert_eq!(node.role(), Role::Follower);
-                (last, clamped) = (now, 0);
+                (last, clamped, out_of_range) = (now, 0, 0);
                 continue;
             }
             Act::Input(input) => input,
         };
         let is_command = !matches!(input, Input::Tick | Input::Receive { .. });
         let before = (node.role(), node.hard_state(), node.leader());
+        if !usable(now) {
+            // A broken clock: nothing changes, nothing is remembered, a command is
+            // rejected with a typed error.
+            let deadline = node.next_deadline();
+            let outputs = node.step(input, now);
+            out_of_range += 1;
+            prop_assert_eq!(node.stats().clock_out_of_range, out_of_range);
+            prop_assert_eq!((node.role(), node.hard_state(), node.leader()), before);
+            prop_assert_eq!(node.next_deadline(), deadline);
+            if is_command {
+                prop_assert_eq!(
+                    outputs,
+                    vec![Output::Rejected(CommandError::ClockOutOfRange { now })]
+                );
+            } else {
+                prop_assert!(
+                    outputs.is_empty(),
+                    "outputs at an unusable time: {:?}",
+                    outputs
+                );
+            }
+            continue;
+        }
         let outputs = node.step(input, now);
         if now < last {
             clamped += 1;

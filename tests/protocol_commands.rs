@@ -188,3 +188,36 @@ fn campaign_is_rejected_when_no_term_is_left() {
     );
     assert_eq!(n.voted_for(), Some(2));
 }
+
+#[test]
+fn campaign_at_the_last_term_is_a_no_op_on_a_leader_or_a_campaigning_node() {
+    // Issue 6: `Input::Campaign`'s docs promise a no-op on the leader and on a node
+    // already campaigning; at term u64::MAX it used to answer TermExhausted there.
+    let last = u64::MAX;
+    // A candidate of the last term (it got there by a vote request of that term).
+    let mut candidate = restarted(no_pre_vote(), 1, &[1, 2, 3], hard(last - 1, None));
+    let _ = candidate.step(Input::Campaign, ms(1));
+    assert_eq!(
+        (candidate.role(), candidate.term()),
+        (Role::Candidate, t(last))
+    );
+    assert_eq!(candidate.step(Input::Campaign, ms(2)), vec![]);
+    // It wins: Campaign on the leader is a no-op too.
+    let _ = candidate.step(recv(2, vote_response(last, true)), ms(3));
+    assert!(candidate.is_leader());
+    assert_eq!(candidate.step(Input::Campaign, ms(4)), vec![]);
+    // A pre-candidate: no-op as well.
+    let mut pre = restarted(config(), 1, &[1, 2, 3], hard(last, None));
+    let (at, _) = fire(&mut pre);
+    assert_eq!(
+        pre.role(),
+        Role::Follower,
+        "no next term: no pre-vote round at the last term"
+    );
+    // ...and a follower at the last term is told why nothing happens.
+    assert_eq!(
+        pre.step(Input::Campaign, at),
+        vec![Output::Rejected(CommandError::TermExhausted)]
+    );
+    assert_eq!(pre.stats().commands_rejected, 1);
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use ballot::{CommandError, Input, Output, Role};
+use ballot::{CommandError, Input, Instant, Output, Role};
 use common::*;
 use core::time::Duration;
 
@@ -210,20 +210,128 @@ fn check_quorum_leader_with_quorum_contact_stays() {
     assert!(n.is_leader());
 }
 
+/// Ticks `n` at each of its deadlines until it stops leading or `until` passes;
+/// returns the instant it stepped down.
+fn tick_at_deadlines(n: &mut Node, until: Instant) -> Option<Instant> {
+    while let Some(at) = n.next_deadline() {
+        if at > until {
+            return None;
+        }
+        let _ = n.step(Input::Tick, at);
+        if !n.is_leader() {
+            return Some(at);
+        }
+    }
+    None
+}
+
 #[test]
-fn check_quorum_period_is_the_minimum_election_timeout() {
-    let (mut n, elected) = leader(config(), &[1, 2, 3]);
-    let _ = n.step(recv(2, heartbeat_response(1)), elected);
-    // First period: contact, kept. Second period: silence, steps down at its end exactly.
-    let _ = n.step(Input::Tick, elected + MIN);
-    assert!(n.is_leader());
-    let _ = n.step(Input::Tick, elected + MIN * 2 - Duration::from_nanos(1));
-    assert!(n.is_leader(), "stepped down before the period ended");
-    let _ = n.step(Input::Tick, elected + MIN * 2);
+fn check_quorum_steps_down_exactly_when_the_quorum_contact_lapses() {
+    // Issue 6: CheckQuorum ran in fixed windows, so a cut-off leader kept leading for
+    // 149–289 ms with 150–200 ms timeouts. Now: 5 voters, quorum 3 (itself + 2).
+    // Last contacts: 2 at +10, 3 at +40, 4 at +70 ms. The quorum's contact is the
+    // 2nd most recent of the others, +40 ms; it lapses at +40 ms + MIN.
+    let (mut n, elected) = leader(config(), &[1, 2, 3, 4, 5]);
+    for (voter, at) in [(2, 10), (3, 40), (4, 70)] {
+        let _ = n.step(
+            recv(voter, heartbeat_response(1)),
+            elected + Duration::from_millis(at),
+        );
+    }
+    let lapse = elected + Duration::from_millis(40) + MIN;
+    assert!(n.next_deadline().unwrap() <= lapse);
+    let _ = n.step(Input::Tick, lapse - Duration::from_nanos(1));
     assert!(
-        !n.is_leader(),
-        "contact from an earlier period kept the leader"
+        n.is_leader(),
+        "stepped down before the quorum's contact lapsed"
     );
+    assert_eq!(tick_at_deadlines(&mut n, lapse), Some(lapse));
+    assert_eq!(n.stats().check_quorum_step_downs, 1);
+}
+
+#[test]
+fn check_quorum_bound_holds_wherever_the_cut_falls() {
+    // A leader of 3 hears both followers one round trip (2 ms) after each heartbeat
+    // until the cut at `cut`; a host that ticks at next_deadline() sees it step down
+    // exactly election_timeout_min after the last contact, for every cut position.
+    for cut_ms in (0..400).step_by(7) {
+        let (mut n, elected) = leader(config(), &[1, 2, 3]);
+        let cut = elected + Duration::from_millis(cut_ms);
+        let mut last = elected; // the grants are the first contact
+        loop {
+            let at = n.next_deadline().unwrap();
+            if at >= cut {
+                break;
+            }
+            let out = n.step(Input::Tick, at);
+            if has_heartbeat(&out) && at + Duration::from_millis(2) < cut {
+                let heard = at + Duration::from_millis(2);
+                let _ = n.step(recv(2, heartbeat_response(1)), heard);
+                let _ = n.step(recv(3, heartbeat_response(1)), heard);
+                last = heard;
+            }
+            assert!(n.is_leader());
+        }
+        let down = tick_at_deadlines(&mut n, last + MIN);
+        assert_eq!(down, Some(last + MIN), "cut at +{cut_ms} ms");
+    }
+}
+
+#[test]
+fn check_quorum_gives_a_new_leader_one_whole_window_from_its_win() {
+    // Grants at +0 (2) and +30 ms (3) in a 5-voter election won at +30 ms: every
+    // voter counts as heard from at the win, so with no replies it steps down at
+    // +30 ms + MIN, not earlier.
+    let (mut n, start) = candidate(no_pre_vote(), &[1, 2, 3, 4, 5]);
+    let _ = n.step(recv(2, vote_response(1, true)), start);
+    let won = start + Duration::from_millis(30);
+    let _ = n.step(recv(3, vote_response(1, true)), won);
+    assert!(n.is_leader());
+    assert_eq!(tick_at_deadlines(&mut n, won + MIN), Some(won + MIN));
+}
+
+#[test]
+fn check_quorum_ignores_learners_contact() {
+    let members = ballot::Membership::with_learners([1, 2, 3], [4]).unwrap();
+    let mut n = ballot::Election::new(no_pre_vote(), 1, members, None, Instant::ZERO).unwrap();
+    let (start, _) = fire(&mut n);
+    let _ = n.step(recv(2, vote_response(1, true)), start);
+    assert!(n.is_leader());
+    let _ = n.step(
+        recv(4, heartbeat_response(1)),
+        start + Duration::from_millis(100),
+    );
+    assert_eq!(tick_at_deadlines(&mut n, start + MIN), Some(start + MIN));
+}
+
+#[test]
+fn check_quorum_counts_a_new_voter_as_heard_when_added() {
+    // 3 voters, contact with 2 at +0. Adding 4 makes the quorum 3 (itself + 2
+    // others): 4 counts as heard at the change (+100), so the quorum's contact is
+    // min(+0, +100) = +0 and lapses at +0 + MIN, not at once.
+    let (mut n, elected) = leader(config(), &[1, 2, 3]);
+    let _ = n.step(Input::AddVoter(4), elected + Duration::from_millis(100));
+    assert!(n.is_leader(), "adding a voter did not depose the leader");
+    assert_eq!(
+        tick_at_deadlines(&mut n, elected + MIN),
+        Some(elected + MIN)
+    );
+}
+
+#[test]
+fn check_quorum_rechecks_at_once_when_the_voter_set_changes() {
+    // 5 voters won at +0; 2 and 3 answer at +100 ms, so the quorum's contact (2nd
+    // most recent of the others) is +100, lapsing at +250. At +200, 3 is removed:
+    // among {2, 4, 5} the 2nd most recent contact is the win, +0, which lapsed at
+    // +150 — the leader steps down in that very step, not at +250.
+    let (mut n, elected) = leader(config(), &[1, 2, 3, 4, 5]);
+    let at = |ms: u64| elected + Duration::from_millis(ms);
+    let _ = n.step(recv(2, heartbeat_response(1)), at(100));
+    let _ = n.step(recv(3, heartbeat_response(1)), at(100));
+    assert_eq!(tick_at_deadlines(&mut n, at(199)), None);
+    let out = n.step(Input::RemoveNode(3), at(200));
+    assert!(!n.is_leader(), "{out:?}");
+    assert_eq!(n.stats().check_quorum_step_downs, 1);
 }
 
 #[test]
@@ -323,7 +431,7 @@ fn heartbeat_from_the_current_leader_refreshes_stickiness() {
     let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
     let _ = n.step(recv(1, heartbeat(1)), ms(100));
     let out = n.step(recv(3, pre_vote_request(2)), ms(200));
-    assert_eq!(out, vec![send(3, pre_vote_response(2, false))]);
+    assert_eq!(out, vec![send(3, pre_vote_response(1, false))]);
 }
 
 #[test]

@@ -270,46 +270,56 @@ fn removing_the_known_leader_forgets_it_and_its_stickiness() {
     assert_eq!(out, vec![send(3, pre_vote_response(2, true))]);
 }
 
+// ---- A campaign is only won with grants from the voter set it started under ----------
+
 #[test]
-fn membership_change_can_complete_a_running_campaign() {
-    // Candidate of 5 with 2 votes (its own and 2's): removing two silent voters, one at
-    // a time, makes those 2 votes a majority of 3.
+fn voter_change_ends_a_running_campaign_keeping_its_vote_and_timer() {
+    // Candidate of 5 with 2 votes (its own and 2's). Removing a voter ends the round:
+    // follower in the same term, self-vote kept, the timer of the round kept.
     let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4, 5]);
     let _ = n.step(recv(2, vote_response(1, true)), now);
-    assert_eq!(n.step(Input::RemoveNode(5), now), vec![]);
-    assert_eq!(n.role(), Role::Candidate);
-    let out = n.step(Input::RemoveNode(4), now);
+    let deadline = n.next_deadline();
+    let out = n.step(Input::RemoveNode(5), now);
+    assert_eq!(out, vec![role_changed(Role::Follower, 1)]);
+    assert_eq!(n.hard_state(), hard(1, Some(1)), "the self-vote stays");
+    assert_eq!(n.next_deadline(), deadline, "the round's timer stays");
+    // Grants of the old round no longer count: with the remap of old, {1, 2} plus a
+    // grant from 3 would have been 3 of 4.
+    let _ = n.step(Input::RemoveNode(4), now);
+    let _ = n.step(recv(3, vote_response(1, true)), now);
+    assert_eq!(n.role(), Role::Follower);
+    assert_eq!(n.stats().dropped_unexpected, 1);
+    // When the timer fires it campaigns afresh, in the next term, under {1, 2, 3}.
+    let (later, out) = fire(&mut n);
     assert_eq!(
         out,
         vec![
-            broadcast(heartbeat(1)),
-            role_changed(Role::Leader, 1),
-            leader_changed(Some(1), 1),
+            persist(2, Some(1)),
+            broadcast(vote_request(2)),
+            role_changed(Role::Candidate, 2),
         ]
     );
+    let _ = n.step(recv(3, vote_response(2, true)), later);
+    assert!(n.is_leader());
 }
 
 #[test]
-fn membership_change_can_complete_a_pre_vote_round() {
-    // Pre-candidate of 4 with 2 pre-votes: removing a silent voter makes them 2 of 3,
-    // and the real campaign starts in the same step, Persist first.
+fn voter_change_ends_a_pre_vote_round_keeping_its_timer() {
+    // Pre-candidate of 4 with 2 pre-votes; removing a silent voter would have made
+    // them 2 of 3. The round ends instead; nothing was persisted, nothing is.
     let mut n = node(config(), 1, &[1, 2, 3, 4]);
     let (now, _) = fire(&mut n);
     let _ = n.step(recv(2, pre_vote_response(1, true)), now);
     assert_eq!(n.role(), Role::PreCandidate);
+    let deadline = n.next_deadline();
     let out = n.step(Input::RemoveNode(4), now);
-    assert_eq!(
-        out,
-        vec![
-            persist(1, Some(1)),
-            broadcast(vote_request(1)),
-            role_changed(Role::Candidate, 1),
-        ]
-    );
+    assert_eq!(out, vec![role_changed(Role::Follower, 0)]);
+    assert_eq!(n.hard_state(), hard(0, None));
+    assert_eq!(n.next_deadline(), deadline);
 }
 
 #[test]
-fn membership_change_can_lose_a_running_campaign() {
+fn voter_change_that_would_lose_a_campaign_also_just_ends_it() {
     let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4]);
     let _ = n.step(recv(2, vote_response(1, false)), now);
     let _ = n.step(recv(3, vote_response(1, false)), now);
@@ -323,26 +333,89 @@ fn membership_change_can_lose_a_running_campaign() {
 }
 
 #[test]
-fn removed_voters_answer_no_longer_counts() {
+fn learner_only_change_leaves_a_running_campaign_alone() {
     let (mut n, now) = candidate(no_pre_vote(), &[1, 2, 3, 4, 5]);
-    let _ = n.step(recv(5, vote_response(1, true)), now);
-    let _ = n.step(Input::RemoveNode(5), now);
     let _ = n.step(recv(2, vote_response(1, true)), now);
-    assert_eq!(n.role(), Role::Candidate, "2 of 4 voters is not a majority");
+    assert_eq!(n.step(Input::AddLearner(9), now), vec![]);
+    assert_eq!(n.role(), Role::Candidate);
     let _ = n.step(recv(3, vote_response(1, true)), now);
-    assert!(n.is_leader());
+    assert!(
+        n.is_leader(),
+        "the grants of the unchanged voter set still count"
+    );
 }
 
 #[test]
-fn promoted_learners_vote_counts_once_it_is_a_voter() {
+fn promoting_a_learner_ends_the_campaign_its_grant_came_in() {
     let mut n = with_learners(no_pre_vote(), 1, &[1, 2, 3], &[4]);
     let (now, _) = fire(&mut n);
     let _ = n.step(recv(4, vote_response(1, true)), now);
-    assert_eq!(n.role(), Role::Candidate);
+    assert_eq!(
+        n.role(),
+        Role::Candidate,
+        "a learner's grant does not count"
+    );
     let _ = n.step(Input::AddVoter(4), now);
-    let _ = n.step(recv(4, vote_response(1, true)), now);
+    assert_eq!(n.role(), Role::Follower);
     let _ = n.step(recv(2, vote_response(1, true)), now);
-    assert!(n.is_leader());
+    assert!(!n.is_leader());
+}
+
+#[test]
+fn a_losing_candidate_cannot_lead_a_term_that_has_a_leader_after_voter_changes() {
+    // Issue 6, reproduction 1 (PreVote off): voters {1..5}; 1 and 4 cannot reach each
+    // other and both campaign in term 1. 2 and 3 grant 1 and refuse 4; 5 grants 4 and
+    // refuses 1. 1 leads; 4 is still a candidate holding {4, 5}. 1's heartbeats reach
+    // 2, 3 and 5. Then RemoveNode(2) and RemoveNode(3) are applied on every node. With
+    // the tally remapped onto {1, 4, 5}, 4's {4, 5} became a majority and 4 led term 1
+    // too: two leaders in term 1.
+    let all = voters(&[1, 2, 3, 4, 5]);
+    let mut nodes: Vec<Node> = (1..=5)
+        .map(|id| Election::new(no_pre_vote(), id, all.clone(), None, Instant::ZERO).unwrap())
+        .collect();
+    let now = ms(10);
+    let _ = nodes[0].step(Input::Campaign, now);
+    let _ = nodes[3].step(Input::Campaign, now);
+    for (voter, candidate) in [(2, 1), (3, 1), (5, 4)] {
+        let out = nodes[voter - 1].step(recv(candidate, vote_request(1)), now);
+        assert!(
+            out.contains(&send(candidate, vote_response(1, true))),
+            "{out:?}"
+        );
+        let _ = nodes[candidate as usize - 1].step(recv(voter as u64, vote_response(1, true)), now);
+    }
+    for (voter, candidate) in [(2, 4), (3, 4), (5, 1)] {
+        let out = nodes[voter - 1].step(recv(candidate, vote_request(1)), now);
+        assert!(
+            out.contains(&send(candidate, vote_response(1, false))),
+            "{out:?}"
+        );
+        let _ =
+            nodes[candidate as usize - 1].step(recv(voter as u64, vote_response(1, false)), now);
+    }
+    assert!(nodes[0].is_leader());
+    assert_eq!(nodes[3].role(), Role::Candidate);
+    for follower in [2, 3, 5] {
+        let out = nodes[follower - 1].step(recv(1, heartbeat(1)), now);
+        assert!(out.contains(&leader_changed(Some(1), 1)), "{out:?}");
+        let _ = nodes[0].step(recv(follower as u64, heartbeat_response(1)), now);
+    }
+    for change in [Input::RemoveNode(2), Input::RemoveNode(3)] {
+        for n in &mut nodes {
+            let _ = n.step(change.clone(), now);
+        }
+    }
+    let leaders: Vec<u64> = nodes
+        .iter()
+        .filter(|n| n.is_leader() && n.term() == t(1))
+        .map(|n| n.id())
+        .collect();
+    assert_eq!(leaders, vec![1], "one leader in term 1");
+    assert_eq!(
+        nodes[3].role(),
+        Role::Follower,
+        "4's campaign ended with the change"
+    );
 }
 
 // ---- Safety of one-voter-at-a-time changes ----------------------------------------------

@@ -5,7 +5,7 @@
 
 mod common;
 
-use ballot::{Freshness, Input, Role};
+use ballot::{Freshness, Input, Instant, Role};
 use common::*;
 
 /// Node 1 of `ids` after its election timeout: a pre-candidate of term 0.
@@ -62,9 +62,10 @@ fn pre_vote_quorum_starts_the_real_campaign() {
 
 #[test]
 fn pre_vote_quorum_of_rejections_returns_to_follower() {
+    // Refusals from voters at or behind our term carry our term, 0.
     let (mut n, now) = pre_candidate(&[1, 2, 3]);
-    assert_eq!(n.step(recv(2, pre_vote_response(1, false)), now), vec![]);
-    let out = n.step(recv(3, pre_vote_response(1, false)), now);
+    assert_eq!(n.step(recv(2, pre_vote_response(0, false)), now), vec![]);
+    let out = n.step(recv(3, pre_vote_response(0, false)), now);
     assert_eq!(out, vec![role_changed(Role::Follower, 0)]);
     assert_eq!((n.term(), n.voted_for()), (t(0), None));
 }
@@ -199,7 +200,8 @@ fn pre_vote_rejection_changes_no_state() {
     let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 3, ms(0));
     let before = snapshot(&n);
     let out = n.step(recv(3, pre_vote_request(9)), ms(100)); // sticky
-    assert_eq!(out, vec![send(3, pre_vote_response(9, false))]);
+    // The refusal carries the requester's term (8): ours (3) is behind it.
+    assert_eq!(out, vec![send(3, pre_vote_response(8, false))]);
     assert_eq!(snapshot(&n), before);
 }
 
@@ -242,7 +244,7 @@ fn pre_vote_is_refused_to_a_less_fresh_candidate() {
     let stale = vote_request_with(1, true, Freshness::new(1, 9));
     assert_eq!(
         n.step(recv(3, stale), ms(1)),
-        vec![send(3, pre_vote_response(1, false))]
+        vec![send(3, pre_vote_response(0, false))]
     );
     let fresh = vote_request_with(1, true, Freshness::new(1, 10));
     assert_eq!(
@@ -255,7 +257,7 @@ fn pre_vote_is_refused_to_a_less_fresh_candidate() {
 fn pre_vote_is_refused_within_the_stickiness_window() {
     let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
     let out = n.step(recv(3, pre_vote_request(2)), ms(149));
-    assert_eq!(out, vec![send(3, pre_vote_response(2, false))]);
+    assert_eq!(out, vec![send(3, pre_vote_response(1, false))]);
     assert_eq!(n.stats().sticky_rejections, 1);
     // The window is [contact, contact + election_timeout_min).
     let out = n.step(recv(3, pre_vote_request(2)), ms(150));
@@ -266,7 +268,7 @@ fn pre_vote_is_refused_within_the_stickiness_window() {
 fn leader_refuses_pre_votes() {
     let (mut n, now) = leader(config(), &[1, 2, 3]);
     let out = n.step(recv(3, pre_vote_request(2)), now);
-    assert_eq!(out, vec![send(3, pre_vote_response(2, false))]);
+    assert_eq!(out, vec![send(3, pre_vote_response(1, false))]);
     assert_eq!(n.stats().sticky_rejections, 1);
 }
 
@@ -289,22 +291,110 @@ fn lower_term_pre_vote_request_is_answered_with_our_term() {
 }
 
 #[test]
-fn late_pre_vote_reply_does_not_move_a_follower_to_the_next_term() {
+fn late_pre_vote_refusal_does_not_move_a_follower_to_the_next_term() {
     // Node 1 follows leader 2 in term 1, times out and asks for pre-votes for term 2.
     // Leader 2's heartbeat arrives first and makes it a follower again. Node 3, which
-    // also hears the leader, refuses the pre-vote: its reply echoes the asked term 2.
-    // That reply says nothing about node 3's term (3 is still in term 1); adopting
-    // term 2 from it makes node 1 answer the leader's next heartbeat with term 2 and
-    // depose a healthy leader — what PreVote exists to prevent.
+    // also hears the leader, refuses the pre-vote — with its own term, 1, not the asked
+    // term 2 (an echoed 2 would make node 1 adopt term 2, answer the leader's next
+    // heartbeat with it and depose a healthy leader — what PreVote exists to prevent).
     let mut n = follower_of(config(), 1, &[1, 2, 3], 2, 1, ms(0));
+    let mut three = follower_of(config(), 3, &[1, 2, 3], 2, 1, ms(0));
     let (now, _) = fire(&mut n);
     assert_eq!(n.role(), Role::PreCandidate);
     let _ = n.step(recv(2, heartbeat(1)), now);
+    let _ = three.step(recv(2, heartbeat(1)), now);
     assert_eq!((n.role(), n.term()), (Role::Follower, t(1)));
-    let out = n.step(recv(3, pre_vote_response(2, false)), now);
+    let refusal = three.step(recv(1, pre_vote_request(2)), now);
+    assert_eq!(refusal, vec![send(1, pre_vote_response(1, false))]);
+    let out = n.step(recv(3, pre_vote_response(1, false)), now);
     assert_eq!(out, vec![], "a late pre-vote reply changed the follower");
     assert_eq!(n.term(), t(1));
     // The leader stays unharmed: its next heartbeat is answered in term 1.
     let out = n.step(recv(2, heartbeat(1)), now + HEARTBEAT);
     assert_eq!(out, vec![send(2, heartbeat_response(1))]);
+}
+
+#[test]
+fn pre_vote_refusal_from_a_newer_term_is_adopted() {
+    // A refusal carries the responder's term when it is ahead of the requester: the
+    // requester adopts it (follower, no vote) instead of counting it in its round.
+    let (mut n, now) = pre_candidate(&[1, 2, 3]);
+    let out = n.step(recv(2, pre_vote_response(1, false)), now);
+    assert_eq!(
+        out,
+        vec![persist(1, None), role_changed(Role::Follower, 1),]
+    );
+}
+
+#[test]
+fn pre_vote_grant_with_the_asked_term_does_not_move_the_term() {
+    let (mut n, now) = pre_candidate(&[1, 2, 3, 4, 5]);
+    assert_eq!(n.step(recv(2, pre_vote_response(1, true)), now), vec![]);
+    assert_eq!((n.role(), n.term()), (Role::PreCandidate, t(0)));
+}
+
+/// Delivers messages between live nodes (by id; others are dead) and ticks them at
+/// their deadlines until one leads or `limit` passes. Returns the leader.
+fn run_until_leader(nodes: &mut [Node], live: &[u64], limit: Instant) -> Option<u64> {
+    use ballot::Output;
+    let mut wire: std::collections::VecDeque<(u64, u64, ballot::Message)> = Default::default();
+    let mut now = ms(0);
+    while now < limit {
+        if let Some(l) = nodes
+            .iter()
+            .find(|n| n.is_leader() && live.contains(&n.id()))
+        {
+            return Some(l.id());
+        }
+        let work: Vec<(u64, Input<u64>)> = match wire.pop_front() {
+            Some((from, to, message)) => vec![(to, recv(from, message))],
+            None => {
+                now = live
+                    .iter()
+                    .filter_map(|&id| nodes[id as usize - 1].next_deadline())
+                    .min()?
+                    .max(now);
+                live.iter().map(|&id| (id, Input::Tick)).collect()
+            }
+        };
+        for (id, input) in work {
+            if !live.contains(&id) {
+                continue;
+            }
+            let node = &mut nodes[id as usize - 1];
+            for output in node.step(input, now) {
+                match output {
+                    Output::Send { to, message } => wire.push_back((id, to, message)),
+                    Output::Broadcast { message } => {
+                        for to in node.membership().peers_of(id) {
+                            wire.push_back((id, to, message));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_fresher_node_one_term_behind_learns_the_newer_term_and_is_elected() {
+    // Issue 6, reproduction 2: 3 voters. Node 1 is at term 1 with the freshest
+    // position; node 2 is at term 2, durably following node 3, with a shorter one;
+    // node 3 is dead for good. Node 1's pre-vote for term 2 is refused by node 2 (it
+    // is at term 2); node 2's pre-votes are refused by node 1 (node 2 is less fresh).
+    // With the refusal echoing the asked term, node 1 counted it in its own round and
+    // never learned term 2: no leader, forever. Now the refusal carries term 2, node 1
+    // adopts it, and its next pre-vote (term 3) is granted.
+    let ids = [1, 2, 3];
+    let mut one = restarted(config(), 1, &ids, hard(1, None));
+    let _ = one.step(Input::SetFreshness(Freshness::new(1, 10)), ms(0));
+    let mut two = restarted(config(), 2, &ids, hard(2, Some(3)));
+    let _ = two.step(Input::SetFreshness(Freshness::new(1, 5)), ms(0));
+    let three = node(config(), 3, &ids);
+    let mut nodes = vec![one, two, three];
+    let leader = run_until_leader(&mut nodes, &[1, 2], ms(10_000));
+    assert_eq!(leader, Some(1), "the fresher live node is elected");
+    assert!(nodes[0].term() >= t(3));
 }

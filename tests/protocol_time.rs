@@ -5,7 +5,9 @@
 
 mod common;
 
-use ballot::{Config, Election, Freshness, Input, Instant, Output, Role};
+use ballot::{
+    CommandError, Config, ConfigError, Election, Freshness, Input, Instant, Output, Role,
+};
 use common::*;
 use core::time::Duration;
 
@@ -164,19 +166,48 @@ fn now_earlier_than_before_is_clamped_and_counted() {
 }
 
 #[test]
-fn now_near_u64_max_saturates_without_panicking() {
+fn a_now_past_the_usable_range_changes_nothing_and_is_not_remembered() {
+    // Issue 6: one `now` near Instant::MAX used to wedge a node for good — deadlines
+    // saturated at MAX - 1, below the clamped `now`, so every later tick started
+    // another round (a leader failed CheckQuorum on every tick).
+    let limit = Instant::from_nanos(u64::MAX - MAX.as_nanos() as u64);
+    for late in [limit, Instant::MAX - Duration::from_millis(1), Instant::MAX] {
+        let (mut leader, elected) = leader(config(), &[1, 2, 3]);
+        let before = snapshot(&leader);
+        assert_eq!(leader.step(Input::Tick, late), vec![]);
+        assert_eq!(leader.step(recv(2, heartbeat_response(1)), late), vec![]);
+        assert_eq!(
+            leader.step(Input::StepDown, late),
+            vec![Output::Rejected(CommandError::ClockOutOfRange {
+                now: late
+            })]
+        );
+        assert_eq!(
+            snapshot(&leader),
+            before,
+            "an unusable `now` changed the node"
+        );
+        assert_eq!(leader.stats().clock_out_of_range, 3);
+        assert_eq!(leader.stats().clamped_now, 0);
+        // The node keeps working with sane times afterwards: it heartbeats, and is
+        // not clamped to the broken reading.
+        let out = leader.step(Input::Tick, elected + HEARTBEAT);
+        assert_eq!(out, vec![broadcast(heartbeat(1))]);
+        assert!(leader.is_leader());
+        assert_eq!(leader.stats().clamped_now, 0);
+    }
+    // The last usable instant works, and its deadlines stay below Instant::MAX.
     let mut n = node(config(), 1, &[1, 2, 3]);
-    let late = Instant::MAX - Duration::from_millis(1);
-    let out = n.step(Input::Tick, late);
-    assert_eq!(n.role(), Role::PreCandidate, "{out:?}");
-    // Re-armed timers saturate just below MAX; a tick at MAX fires them.
+    let last = Instant::from_nanos(u64::MAX - MAX.as_nanos() as u64 - 1);
+    let _ = n.step(Input::Tick, last);
+    assert_eq!(n.role(), Role::PreCandidate);
     let deadline = n.next_deadline().unwrap();
-    assert!(deadline > late);
-    let _ = n.step(Input::Tick, Instant::MAX);
-    assert!(n.next_deadline().is_some());
-    let _ = n.step(Input::Tick, Instant::MAX);
-    let _ = n.step(Input::Tick, Instant::ZERO);
-    assert_eq!(n.stats().clamped_now, 1);
+    assert!(deadline > last && deadline < Instant::MAX);
+    // A node cannot be created at an unusable time.
+    assert!(matches!(
+        Election::new(config(), 1, voters(&[1, 2, 3]), None, limit),
+        Err(ConfigError::ClockOutOfRange { .. })
+    ));
 }
 
 #[test]

@@ -491,7 +491,7 @@ fn a_hand_written_schedule_runs_clean() {
             (2_100, Fault::StepDown(7)),
             (2_500, Fault::HealLink(1, 0)),
             (2_600, Fault::Member(0, 5)),
-            (2_800, Fault::Member(1, 6)),
+            (2_950, Fault::Member(1, 6)),
         ],
     };
     let mut sim = s.run();
