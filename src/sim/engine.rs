@@ -404,7 +404,6 @@ impl Simulation {
                 &mut self.checker,
                 now,
                 election,
-                before,
                 local,
                 received,
                 step_downs,

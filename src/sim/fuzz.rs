@@ -19,7 +19,8 @@ use core::time::Duration;
 
 use crate::sim::SimOptions;
 use crate::{
-    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Role, Term,
+    CommandError, Config, Election, Freshness, HardState, Input, Instant, Membership, Message,
+    Output, Role, Term,
 };
 
 /// Reads the fuzzer's bytes as a stream of small numbers; zeros when exhausted.
@@ -140,14 +141,14 @@ pub fn single_node(data: &[u8]) {
                     1 => message(&mut b, &node, peers),
                     _ => command(&mut b, &membership, peers),
                 };
-                out_of_range_step(&mut node, input, Instant::from_nanos(at), now);
+                out_of_range_step(&mut node, input, Instant::from_nanos(at), now, last);
                 continue;
             }
             _ => {
                 // Crash and restart from the last durable state.
                 let resumed = node.membership().clone();
-                // A process restarts with a working clock.
-                now = now.min(Instant::from_nanos(u64::MAX / 2));
+                // `now` is always in the usable range here (out-of-range steps do
+                // not move it), so the restart is at a working clock.
                 node =
                     Election::new(config, id, resumed, Some(durable), now).expect("valid config");
                 continue;
@@ -226,11 +227,19 @@ fn command(b: &mut Bytes<'_>, membership: &Membership<u64>, peers: u64) -> Input
 }
 
 /// README rule 5: a step at an out-of-range `at` changes nothing (state, timers,
-/// membership, freshness; only `Stats::clock_out_of_range` counts it) and emits
-/// nothing but, for a command, one `Rejected`; the node then still works at the
-/// usable time `now`: a tick at its deadline moves the deadline forward.
-fn out_of_range_step(node: &mut Election<u64>, input: Input<u64>, at: Instant, now: Instant) {
+/// membership, freshness), is counted in `Stats::clock_out_of_range`, and emits
+/// nothing but, for a command, one `Rejected(ClockOutOfRange)`; the node then still
+/// works at usable times: a tick at its deadline (or at the range's last instant)
+/// leaves no timer due.
+fn out_of_range_step(
+    node: &mut Election<u64>,
+    input: Input<u64>,
+    at: Instant,
+    now: Instant,
+    last: Instant,
+) {
     let command = !matches!(input, Input::Tick | Input::Receive { .. });
+    let counted = node.stats().clock_out_of_range;
     let before = (
         node.status(),
         node.membership().clone(),
@@ -249,9 +258,17 @@ fn out_of_range_step(node: &mut Election<u64>, input: Input<u64>, at: Instant, n
         before, after,
         "an out-of-range step changed the node: {described}"
     );
+    assert_eq!(
+        node.stats().clock_out_of_range,
+        counted + 1,
+        "an out-of-range step is counted: {described}"
+    );
     if command {
         assert!(
-            matches!(out[..], [Output::Rejected(_)]),
+            matches!(
+                out[..],
+                [Output::Rejected(CommandError::ClockOutOfRange { now: t })] if t == at
+            ),
             "an out-of-range command must be rejected, and only that: {described} -> {out:?}"
         );
     } else {
@@ -260,9 +277,10 @@ fn out_of_range_step(node: &mut Election<u64>, input: Input<u64>, at: Instant, n
             "an out-of-range step emitted {out:?}: {described}"
         );
     }
-    // Still working afterwards, at usable times.
+    // Still working afterwards, at usable times (a deadline past the usable range
+    // never comes due: tick at the range's last instant then).
     let mut probe = node.clone();
-    let tick_at = probe.next_deadline().unwrap_or(now).max(now);
+    let tick_at = probe.next_deadline().unwrap_or(now).max(now).min(last);
     let _ = probe.step(Input::Tick, tick_at);
     let next = probe.next_deadline().expect("a timer is always armed");
     assert!(

@@ -2,11 +2,12 @@
 //! outside, and the three ways the leader can get it wrong.
 //!
 //! For each leader with `check_quorum` on, the checker keeps the last contact of
-//! every other voter of its membership, in the leader's own clock: the receipt time
-//! (the local `now` of the step that processed it) of a `HeartbeatResponse` carrying
-//! the leader's term, or of the voter's grant in the election the leader won (its
-//! first receipt: duplicates are dropped by the core). Voters added later start as
-//! never heard from; a voter removed is forgotten. With `K = quorum − 1` and
+//! every other voter of its membership, in the leader's own clock, as
+//! [`Config::check_quorum`](crate::Config::check_quorum) documents it: the receipt
+//! time (the local `now` of the step that processed it) of a `HeartbeatResponse`
+//! carrying the leader's term; every voter counts as heard from at the instant the
+//! leader won, and a voter added later at the instant it was added; a voter removed
+//! is forgotten. With `K = quorum − 1` and
 //! `E = (K-th most recent contact) + election_timeout_min` (no such contact: `E` is
 //! in the past), after every step of the leader at local time `t`:
 //!
@@ -31,9 +32,7 @@
 //! (`O(voters log voters)`), and only a violation computes `E` itself (`O(K)`).
 
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::vec::Vec;
 
-use super::history::NodeState;
 use super::invariants::{Checker, ViolationKind};
 use crate::{Election, Instant, Membership, Message, Role, Term};
 
@@ -43,11 +42,6 @@ pub(crate) struct LeaseCheck {
     /// The effective local time of the node's last step (the core treats a `now`
     /// earlier than one it has seen as that one).
     last_local: u64,
-    /// The real campaign the grants below belong to.
-    grant_term: u64,
-    /// Grants received in that campaign: `(voter, local receipt time)`, first
-    /// receipt only.
-    grants: Vec<(u64, u64)>,
     /// The contacts while the node leads with `check_quorum` on.
     leader: Option<Contacts>,
 }
@@ -75,7 +69,8 @@ struct Contacts {
 }
 
 impl Contacts {
-    fn new(election: &Election<u64>, grants: &[(u64, u64)]) -> Self {
+    /// A leadership won at local time `won`: every other voter counts as heard then.
+    fn new(election: &Election<u64>, won: u64) -> Self {
         let config = election.config();
         let mut c = Contacts {
             me: election.id(),
@@ -88,17 +83,22 @@ impl Contacts {
             reported: [false; 3],
             enabled: config.check_quorum,
         };
-        for &(voter, at) in grants {
-            c.latest.insert(voter, at);
-        }
-        c.rebuild();
+        c.rebuild(won, None);
         c
     }
 
-    /// Keeps only the current voters other than `me`; recomputes `K` and the order.
-    fn rebuild(&mut self) {
+    /// After a change from the voter set `old` (`None`: the leader just won): keeps
+    /// only the current voters other than `me`, counts a voter new to the set as
+    /// heard at `now`; recomputes `K` and the order. (A voter whose contact expired
+    /// is not in `latest` but is not new: it stays out of contact.)
+    fn rebuild(&mut self, now: u64, old: Option<&Membership<u64>>) {
         let (me, voters) = (self.me, &self.voters);
         self.latest.retain(|&v, _| v != me && voters.is_voter(v));
+        for &v in voters.voters() {
+            if v != me && old.is_none_or(|o| !o.is_voter(v)) {
+                self.latest.insert(v, now);
+            }
+        }
         self.by_time = self.latest.iter().map(|(&v, &t)| (t, v)).collect();
         self.k = voters.quorum().saturating_sub(1);
     }
@@ -155,15 +155,14 @@ impl Contacts {
 
 impl LeaseCheck {
     /// Checks one step of node `election` (local time `local`, the input's message
-    /// if it was one). `before` is its state before the step and `step_downs` its
-    /// `Stats::check_quorum_step_downs` before the step, if it was leader then.
+    /// if it was one). `step_downs` is its `Stats::check_quorum_step_downs` before
+    /// the step, if it was leader then.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn after_step(
         &mut self,
         checker: &mut Checker,
         at: u64,
         election: &Election<u64>,
-        before: NodeState,
         local: Instant,
         received: Option<(u64, Message)>,
         step_downs: Option<u64>,
@@ -174,26 +173,6 @@ impl LeaseCheck {
         let node = election.id();
         let (role, term) = (election.role(), election.term().get());
 
-        if let Some((
-            from,
-            Message::VoteResponse {
-                term: granted,
-                pre_vote: false,
-                granted: true,
-            },
-        )) = received
-        {
-            if before.role == Role::Candidate && before.term == granted {
-                if self.grant_term != granted.get() {
-                    self.grant_term = granted.get();
-                    self.grants.clear();
-                }
-                if !self.grants.iter().any(|&(v, _)| v == from) {
-                    self.grants.push((from, t));
-                }
-            }
-        }
-
         // The leadership this step continued or ended.
         if let Some(c) = self.leader.as_mut() {
             let still = role == Role::Leader && term == c.term;
@@ -203,9 +182,9 @@ impl LeaseCheck {
                         c.contact(from, t);
                     }
                 }
-                if membership_changed {
-                    c.voters = election.membership().clone();
-                    c.rebuild();
+                if membership_changed && c.voters.voters() != election.membership().voters() {
+                    let old = core::mem::replace(&mut c.voters, election.membership().clone());
+                    c.rebuild(t, Some(&old));
                 }
             }
             let in_contact = c.in_contact(t);
@@ -233,13 +212,8 @@ impl LeaseCheck {
             return;
         }
         if self.leader.is_none() {
-            // A new leadership: contacts from the grants of the election it won.
-            let grants: &[(u64, u64)] = if self.grant_term == term {
-                &self.grants
-            } else {
-                &[]
-            };
-            self.leader = Some(Contacts::new(election, grants));
+            // A new leadership: every voter counts as heard at the win.
+            self.leader = Some(Contacts::new(election, t));
         }
         let Some(c) = self.leader.as_mut() else {
             return;
@@ -279,11 +253,9 @@ impl LeaseCheck {
         }
     }
 
-    /// The node crashed: its leadership and campaign are gone (its clock is not).
+    /// The node crashed: its leadership is gone (its clock is not).
     pub(crate) fn crash(&mut self) {
         self.leader = None;
-        self.grants.clear();
-        self.grant_term = 0;
     }
 }
 
@@ -293,8 +265,9 @@ mod tests {
 
     const MIN: u64 = 150;
 
-    /// Contacts of a leader `1` of voters `1..=n`, with the given contacts.
-    fn contacts(n: u64, heard: &[(u64, u64)]) -> Contacts {
+    /// Contacts of a leader `1` of voters `1..=n` that won at `won`, then heard
+    /// `heard`.
+    fn contacts(n: u64, won: u64, heard: &[(u64, u64)]) -> Contacts {
         let mut c = Contacts {
             me: 1,
             term: 1,
@@ -306,7 +279,7 @@ mod tests {
             reported: [false; 3],
             enabled: true,
         };
-        c.rebuild();
+        c.rebuild(won, None);
         for &(v, t) in heard {
             c.contact(v, t);
         }
@@ -318,7 +291,7 @@ mod tests {
     #[test]
     fn in_contact_until_the_kth_most_recent_contact_expires() {
         // Five voters: K = 2. Contacts at 10, 40, 30, 20 (node 5 latest at 20).
-        let mut c = contacts(5, &[(2, 10), (3, 40), (4, 30), (5, 5), (5, 20)]);
+        let mut c = contacts(5, 0, &[(2, 10), (3, 40), (4, 30), (5, 5), (5, 20)]);
         assert_eq!(c.k, 2);
         // The second most recent contact is 30: E = 180.
         assert_eq!(c.expiry(), 30 + MIN);
@@ -327,23 +300,29 @@ mod tests {
         assert_eq!(c.in_contact(179), 2);
         assert!(c.in_contact(180) < c.k, "t = E is out of contact");
         // A fresher contact moves E.
-        let mut c = contacts(5, &[(2, 10), (3, 40), (4, 30)]);
+        let mut c = contacts(5, 0, &[(2, 10), (3, 40), (4, 30)]);
         c.contact(2, 100);
         assert_eq!(c.expiry(), 40 + MIN);
         assert_eq!(c.in_contact(189), 2);
         assert_eq!(c.in_contact(190), 1);
     }
 
-    /// Removed voters and the leader itself never count; new voters start as never
-    /// heard from; contacts from non-voters are ignored.
+    /// Every voter counts as heard at the win; removed voters and the leader itself
+    /// never count; a new voter counts as heard when it was added; contacts from
+    /// non-voters are ignored.
     #[test]
-    fn only_current_other_voters_count() {
-        let mut c = contacts(3, &[(1, 50), (2, 10), (9, 60)]);
-        assert_eq!((c.k, c.in_contact(20)), (1, 1));
-        c.voters = Membership::new([1, 3, 4]).unwrap();
-        c.rebuild();
-        assert_eq!((c.k, c.in_contact(20)), (1, 0), "2 was removed");
-        c.contact(3, 25);
-        assert_eq!(c.in_contact(30), 1);
+    fn voters_count_from_the_win_or_their_addition() {
+        let mut c = contacts(3, 0, &[(1, 50), (2, 10), (9, 60)]);
+        assert_eq!((c.k, c.in_contact(20)), (1, 2), "2 at 10, 3 at the win");
+        let old = core::mem::replace(&mut c.voters, Membership::new([1, 3, 4]).unwrap());
+        c.rebuild(25, Some(&old));
+        assert_eq!(c.in_contact(149), 2, "3 at the win, 4 at its addition");
+        assert_eq!(c.in_contact(160), 1, "2 was removed, 3 expired");
+        assert_eq!(c.expiry(), 25 + MIN);
+        // An expired voter is not new: another change does not revive it.
+        let old = core::mem::replace(&mut c.voters, Membership::new([1, 3, 4, 5]).unwrap());
+        c.rebuild(170, Some(&old));
+        assert_eq!(c.in_contact(170), 2, "4 (until 175) and 5 (added at 170)");
+        assert_eq!(c.in_contact(175), 1);
     }
 }
