@@ -583,3 +583,29 @@ fn a_schedule_by_rule_2_that_made_two_leaders_on_the_old_core_is_clean() {
     );
     check(&s).unwrap();
 }
+
+/// Shrunk by the rule-2 property after the issue-6 merge, a checker bug (not a core
+/// one): node 1 is demoted to learner while leader 5 has lost nodes 2 and 3; in the
+/// same step the core re-derives CheckQuorum over the new voter set and steps down.
+/// The checker counted that step against the old voter set (node 1 still in
+/// contact) and reported `CheckQuorum stepped down from term 1 in contact with 2
+/// other voters, needs 2 (early)`. It now applies the voter change first.
+#[test]
+fn a_voter_change_that_ends_a_leadership_is_checked_against_the_new_voters() {
+    let s = Schedule {
+        seed: 235_187_133_431_117,
+        nodes: 5,
+        pre_vote: false,
+        check_quorum: true,
+        freshness: vec![4, 0, 4, 0, 0],
+        keep_leader_down: false,
+        faults: vec![
+            (478, Fault::Crash(2)),
+            (837, Fault::MemberByRule(1, 0)), // node 1 becomes a learner
+            (0, Fault::CrashMidBatch(2, 0)),
+            (183, Fault::Crash(1)),
+            (837, Fault::Crash(4)),
+        ],
+    };
+    check(&s).unwrap();
+}

@@ -182,10 +182,12 @@ impl LeaseCheck {
                         c.contact(from, t);
                     }
                 }
-                if membership_changed && c.voters.voters() != election.membership().voters() {
-                    let old = core::mem::replace(&mut c.voters, election.membership().clone());
-                    c.rebuild(t, Some(&old));
-                }
+            }
+            // A voter change in this step counts for this step's check too (the
+            // core re-derives `E` on voter changes, and may step down at once).
+            if membership_changed && c.voters.voters() != election.membership().voters() {
+                let old = core::mem::replace(&mut c.voters, election.membership().clone());
+                c.rebuild(t, Some(&old));
             }
             let in_contact = c.in_contact(t);
             let stepped = c.enabled
