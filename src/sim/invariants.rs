@@ -10,7 +10,7 @@
 //! | every leader held a majority of grants **of the voter set its campaign started under** | when a node becomes `Candidate` for term `t` its membership is recorded (the voter set its election runs under); granted `VoteResponse`s **delivered** to the candidate are collected per (term, candidate); when it becomes leader of `t`, the distinct voters of that recorded set among them, plus itself, must reach that set's quorum ([`ViolationKind::LeaderWithoutMajority`]), and its voter set at the win must be the one it campaigned under ([`ViolationKind::VotersChangedDuringCampaign`]); a leader with no campaign for its term is [`ViolationKind::LeaderWithoutCampaign`] |
 //! | a node that is not leader sends no leader traffic | when a `Heartbeat` leaves, the sender must be leader of that term |
 //! | CheckQuorum is exact (README rule 4) | per leader, each other voter's last contact (the `lease` module of the simulator); after every step of a leader with `check_quorum` on: still leading ⇒ `t < E`, a CheckQuorum step-down ⇒ `t ≥ E`, and `next_deadline ≤ E` |
-//! | the leader found after healing is as fresh as a majority | checked once by [`Simulation::heal_and_check_liveness`](super::Simulation::heal_and_check_liveness) ([`ViolationKind::LeaderNotFreshest`]) |
+//! | a leader elected after healing is as fresh as a majority | checked once by [`Simulation::heal_and_check_liveness`](super::Simulation::heal_and_check_liveness) ([`ViolationKind::LeaderNotFreshest`]) |
 //!
 //! Violations are recorded (the first 1,000 kept, all counted), never panics.
 
@@ -121,8 +121,8 @@ pub enum ViolationKind {
         /// `E` (local clock).
         expiry: Instant,
     },
-    /// The leader found after healing is less fresh than a majority of the live
-    /// voters: in Raft only a node at least as fresh as a majority can win.
+    /// The leader elected after healing is less fresh than a quorum of its voters:
+    /// in Raft only a node at least as fresh as a majority can win.
     LeaderNotFreshest {
         /// The term it leads.
         term: Term,

@@ -107,8 +107,8 @@
 //! stable leader within [`SimOptions::liveness_timeouts`] maximum election
 //! timeouts — with [`SimOptions::keep_down`] voters (the leader of the highest term
 //! first, never more than a minority) kept crashed, so that the remaining connected
-//! live majority must elect — and that leader must be at least as fresh as a
-//! quorum of its voters ([`ViolationKind::LeaderNotFreshest`]). Freshness that
+//! live majority must elect — and a leader elected after the heal must be at
+//! least as fresh as a quorum of its voters ([`ViolationKind::LeaderNotFreshest`]). Freshness that
 //! differs between nodes is what a PreVote deadlock needs; random runs vary it.
 //!
 //! # Availability
