@@ -344,6 +344,17 @@ impl Simulation {
             self.checker
                 .on_vote(now, idx as u64, &mut slot.votes, hard.term.get(), candidate);
         }
+        if core::mem::take(&mut slot.leading_after_write) {
+            if let Some(e) = slot.election.as_ref() {
+                self.checker.on_leader(
+                    now,
+                    idx as u64,
+                    hard.term.get(),
+                    slot.campaign.as_ref(),
+                    e.membership(),
+                );
+            }
+        }
         let mut held = core::mem::take(&mut slot.disk.held);
         let pos = slot.disk.batch_pos;
         self.carry_out(idx, &mut held, pos);
@@ -410,7 +421,8 @@ impl Simulation {
                 command,
             );
         }
-        self.after_step(idx, before, command);
+        let persists = out.iter().any(|o| matches!(o, Output::Persist(_)));
+        self.after_step(idx, before, command, persists);
         self.carry_out(idx, &mut out, 0);
         self.out = out;
         // After a tick every due timer has fired; never wake again at the same instant.
@@ -418,7 +430,7 @@ impl Simulation {
     }
 
     /// Checks and records what a step changed in node `idx`'s state.
-    fn after_step(&mut self, idx: usize, before: NodeState, command: bool) {
+    fn after_step(&mut self, idx: usize, before: NodeState, command: bool, persists: bool) {
         let now = self.now;
         let id = idx as u64;
         let Simulation {
@@ -460,13 +472,20 @@ impl Simulation {
             }
             let new_term = after.term != before.term || before.role != Role::Leader;
             if after.role == Role::Leader && new_term {
-                checker.on_leader(
-                    now,
-                    id,
-                    after.term.get(),
-                    slot.campaign.as_ref(),
-                    election.membership(),
-                );
+                if persists {
+                    // Won in the step that wrote its vote (a one-voter campaign): it
+                    // leads once that write is durable; a crash before makes it a
+                    // leadership nobody ever saw (its outputs die with the write).
+                    slot.leading_after_write = true;
+                } else {
+                    checker.on_leader(
+                        now,
+                        id,
+                        after.term.get(),
+                        slot.campaign.as_ref(),
+                        election.membership(),
+                    );
+                }
             }
         }
         refresh_view(now, slot, avail, command);

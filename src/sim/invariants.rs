@@ -3,7 +3,7 @@
 //!
 //! | invariant | how it is checked |
 //! | --- | --- |
-//! | at most one leader per term, ever | a `term → leader` map, filled when a node becomes leader |
+//! | at most one leader per term, ever | a `term → leader` map, filled when a node becomes leader (if it won in the step that wrote its vote — a one-voter campaign — once that write is durable: a crash before it leaves a leadership nobody saw, since every output after the `Persist` dies with it) |
 //! | at most one granted vote per (node, term), across restarts | each node's vote ledger `(term, candidate)`, fed by every durable `Persist` with a vote and every granted `VoteResponse` that leaves; never reset by a crash |
 //! | a node's term never decreases, across restarts | after every step the term is compared with the node's last term; on restart with its highest **durable** term (a term adopted but lost in a crash before it was durable was never visible to anyone) |
 //! | vote grants and vote requests are durable before they leave | when a granted `VoteResponse` to `c` in term `t` leaves, the node's durable record must be `(t, Some(c))`; when a `VoteRequest` for `t` leaves, `(t, Some(self))` |
@@ -337,6 +337,11 @@ impl Checker {
                 },
             )
         })
+    }
+
+    /// Every term that had a leader, with its (first) leader.
+    pub(crate) fn leaders(&self) -> impl Iterator<Item = (Term, u64)> + '_ {
+        self.leaders.iter().map(|(&t, &l)| (Term(t), l))
     }
 
     /// A granted (real) vote from `voter` reached `candidate`.

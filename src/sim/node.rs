@@ -55,6 +55,9 @@ pub(crate) struct Slot {
     pub(crate) campaign: Option<(u64, Membership<u64>)>,
     /// The CheckQuorum checker's state for this node.
     pub(crate) lease: LeaseCheck,
+    /// Became leader in a step whose `Persist` is not durable yet: the checker
+    /// counts the leadership when it is (a crash first cancels it).
+    pub(crate) leading_after_write: bool,
 }
 
 impl Slot {
@@ -78,6 +81,7 @@ impl Slot {
             freshness: Freshness::default(),
             campaign: None,
             lease: LeaseCheck::default(),
+            leading_after_write: false,
         }
     }
 
@@ -152,6 +156,7 @@ impl Simulation {
         );
         slot.election = None;
         slot.campaign = None;
+        slot.leading_after_write = false;
         slot.lease.crash();
         slot.disk.crash();
         slot.crash_at_output = None;

@@ -501,6 +501,15 @@ impl Simulation {
         &self.history
     }
 
+    /// Every term that has had a leader, in term order, with its leader (the first,
+    /// if the checker found two): the safety checker's record, in which a leader
+    /// counts once its leadership can be seen (see [`ViolationKind::TwoLeaders`]).
+    ///
+    /// [`ViolationKind::TwoLeaders`]: super::ViolationKind::TwoLeaders
+    pub fn elected(&self) -> impl Iterator<Item = (crate::Term, u64)> + '_ {
+        self.checker.leaders()
+    }
+
     /// The entries of [`Simulation::history`] where a node became leader.
     pub fn leader_history(&self) -> impl Iterator<Item = &HistoryEntry> + '_ {
         self.history.iter().filter(|e| e.is_new_leader())
