@@ -148,3 +148,44 @@ fn frame_decoding_survives_mutations_and_random_bytes() {
         fuzz::frame(&data);
     }
 }
+
+/// README rule 5 in the fuzz entry point, deterministically: a cluster-sized node
+/// runs a few elections, then takes one step at an out-of-range `now` — the first
+/// out-of-range instant, `Instant::MAX`, or one in between — with a tick, a message
+/// or a command, and carries on at usable times. `fuzz::single_node` asserts that
+/// the step changed nothing and that the node still works afterwards.
+///
+/// Old core (before issue 6): fails at the first case, `an out-of-range step
+/// changed the node: Tick at 18446744073409.551ms` (the first out-of-range instant
+/// with the default 300 ms maximum timeout): the candidate started term 4 and armed
+/// its timer at the end of time. The random replays failed too: `Receive { ..
+/// VoteRequest { term: t2, .. } } at 18446744073709.551ms` adopted the term and voted.
+#[test]
+fn single_out_of_range_steps_change_nothing_and_the_node_keeps_working() {
+    // One op each: advance 150 ms and tick; tick at the deadline (three times).
+    let warm_up: [&[u8]; 4] = [&[0, 150], &[2], &[2], &[2]];
+    let after: [&[u8]; 4] = [&[2], &[2], &[0, 100], &[2]];
+    let inputs: [&[u8]; 5] = [
+        &[0],                   // a tick
+        &[1, 1, 5, 0, 0, 2, 2], // a vote request from node 1 for term + 1
+        &[1, 2, 5, 3],          // a heartbeat from node 2 for term + 1
+        &[2, 2, 0],             // Campaign
+        &[2, 9, 2],             // AddVoter(9)
+    ];
+    let mut runs = 0;
+    for flags in [0x00u8, 0x01, 0x03, 0x83, 0x0b] {
+        for when in [&[0u8, 0][..], &[1, 0], &[2, 0x80, 0, 0, 0, 0, 0, 0, 7]] {
+            for input in inputs {
+                let mut data = vec![flags, 2, 1, 0]; // 3 voters, 1 learner, start at 0
+                warm_up.iter().for_each(|op| data.extend_from_slice(op));
+                data.push(7);
+                data.extend_from_slice(when);
+                data.extend_from_slice(input);
+                after.iter().for_each(|op| data.extend_from_slice(op));
+                fuzz::single_node(&data);
+                runs += 1;
+            }
+        }
+    }
+    assert_eq!(runs, 75);
+}

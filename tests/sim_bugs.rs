@@ -147,3 +147,38 @@ fn with_an_election_between_removals_one_leader_per_term_holds() {
     assert!(!two_leaders(&report), "{report}");
     report.assert_ok();
 }
+
+/// **Open core defect (found by the release rule-2 property after the issue-6
+/// merge; shrunk).** README rule 4 / `Config::check_quorum`: a leader steps down
+/// *at the first step* with `now >= E`. The core only checks when its CheckQuorum
+/// timer fires (a tick): a command or a message handled at `now >= E` leaves it
+/// leading. Here: node 1 leads a one-voter cluster, node 2 joins as a voter (heard
+/// from at its addition, 190 ms) and is never heard from again, so
+/// `E = 190 + 150 = 340 ms`. At 340 ms exactly a `SetFreshness` command reaches
+/// node 1 before its timer wake-up: it is still leader after that step. The
+/// simulator's checker reports `340.000ms n1: still leader of term 1 in contact
+/// with 0 other voters, needs 1 (CheckQuorum late)`.
+#[test]
+fn a_leader_steps_down_at_the_first_step_at_or_after_its_quorum_contact_lapses() {
+    let config = Config::default()
+        .with_pre_vote(false)
+        .with_check_quorum(true);
+    let mut sim = SimOptions::new(0).nodes(1).config(config).build();
+    sim.isolate(1);
+    let _ = sim.command(1, Input::Campaign);
+    sim.run_for(190 * MS);
+    assert_eq!(sim.role(1), Some(Role::Leader));
+    sim.add_voter(2);
+    // Queued before the node's own wake-up at 340 ms, so it is the first step then.
+    sim.at(
+        ballot::Instant::from_millis(340),
+        ballot::sim::Action::SetFreshness(1, ballot::Freshness::new(0, 1)),
+    );
+    sim.run_for(150 * MS);
+    let report = sim.report();
+    assert!(
+        !report.has(|k| matches!(k, ViolationKind::CheckQuorumLate { .. })),
+        "{report}"
+    );
+    report.assert_ok();
+}

@@ -1,7 +1,8 @@
 //! The seed swarm: many random simulations, each expanded from one seed into random
 //! options (1–9 voters, timeouts, delays, loss, duplication, partitions of every
-//! kind, crashes — some between two outputs of a batch — clock drift, and the
-//! blocking or the drivers' pipelined storage model). Each run
+//! kind, crashes — some between two outputs of a batch — clock drift, the
+//! blocking or the drivers' pipelined storage model, and varied freshness:
+//! per-node log positions, nodes that fall behind and catch up). Each run
 //! injects faults with the invariants checked after every event, then heals and
 //! demands a stable leader. Every seed must finish with no violation.
 //!
@@ -54,6 +55,7 @@ struct Summary {
     duplicates: bool,
     drift: bool,
     pipelined: bool,
+    freshness: bool,
     events: u64,
     elections: u64,
 }
@@ -62,8 +64,24 @@ struct Summary {
 fn run_seed(seed: u64) -> Summary {
     let report = Simulation::new(SimOptions::from_seed(seed)).run();
     let failed = !report.is_ok() || report.liveness.is_none();
-    if failed {
+    if failed && std::env::var_os("SIM_SWARM_QUIET").is_none() {
         eprintln!("---- seed {seed} FAILED\n{report}\n");
+    }
+    if failed && std::env::var_os("SIM_SWARM_KINDS").is_some() {
+        let mut kinds: Vec<String> = report
+            .violations
+            .iter()
+            .map(|v| {
+                format!("{:?}", v.kind)
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        eprintln!("seed {seed}: {}", kinds.join(","));
     }
     Summary {
         seed,
@@ -75,6 +93,7 @@ fn run_seed(seed: u64) -> Summary {
         duplicates: report.net.duplicated > 0,
         drift: report.options.clocks.max_drift_ppm > 0,
         pipelined: report.options.storage == StorageModel::Pipelined,
+        freshness: report.options.freshness.is_some(),
         events: report.events,
         elections: report.leader_changes,
     }
@@ -123,12 +142,14 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     let duplicating = runs_with(|r| r.duplicates);
     let drifting = runs_with(|r| r.drift);
     let pipelined = runs_with(|r| r.pipelined);
+    let fresh = runs_with(|r| r.freshness);
     let events: u64 = reports.iter().map(|r| r.events).sum();
     let elections: u64 = reports.iter().map(|r| r.elections).sum();
     println!(
         "{count} seeds from {start}: {events} events, {elections} elections; \
          runs with crashes {crashes}, link faults {partitioned}, loss {lossy}, \
-         duplicates {duplicating}, clock drift {drifting}, pipelined storage {pipelined}; \
+         duplicates {duplicating}, clock drift {drifting}, pipelined storage {pipelined}, \
+         varied freshness {fresh}; \
          cluster sizes {sizes:?}"
     );
     assert!(
@@ -146,6 +167,7 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
             ("duplicates", duplicating),
             ("clock drift", drifting),
             ("pipelined storage (the drivers' model)", pipelined),
+            ("varied freshness", fresh),
         ] {
             assert!(runs * 4 >= count, "only {runs} of {count} runs had {what}");
         }

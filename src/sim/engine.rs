@@ -9,7 +9,7 @@ use super::availability::Availability;
 use super::event::{EventKind, Queue, message_word};
 use super::history::{Change, Delta, HistoryEntry, NodeState};
 use super::invariants::Checker;
-use super::network::{MessageKind, Network};
+use super::network::{MessageKind, Network, transmit};
 use super::node::{Slot, refresh_view};
 use super::options::{SimOptions, nanos};
 use super::rng::{SimRng, splitmix64};
@@ -62,9 +62,15 @@ pub struct Simulation {
     /// The one reused output buffer.
     out: Vec<Output<u64>>,
     pub(super) deliver_hook: Option<DeliveryHook>,
+    pub(super) deliver_filter: Option<super::hooks::DeliveryFilter>,
+    pub(super) output_hook: Option<super::hooks::OutputHook>,
+    /// Inside the `setup` of [`Simulation::try_new_with`], before the initial nodes
+    /// exist: node actions are deferred to time zero.
+    pub(super) setting_up: bool,
     pub(super) faults_on: bool,
     pub(super) crash_chain: bool,
     pub(super) partition_chain: bool,
+    pub(super) freshness_chain: bool,
     pub(super) events: u64,
     pub(super) crashes: u64,
     pub(super) restarts: u64,
@@ -141,9 +147,13 @@ impl Simulation {
             actions: Vec::new(),
             out: Vec::new(),
             deliver_hook: None,
+            deliver_filter: None,
+            output_hook: None,
+            setting_up: false,
             faults_on: false,
             crash_chain: false,
             partition_chain: false,
+            freshness_chain: false,
             events: 0,
             crashes: 0,
             restarts: 0,
@@ -151,12 +161,17 @@ impl Simulation {
             overrides: Overrides::default(),
             options,
         };
+        sim.setting_up = true;
         setup(&mut sim);
+        sim.setting_up = false;
         for id in 1..=*learners.end() {
             let members = sim.membership.clone();
             sim.create_node(id, members);
         }
-        if sim.options.partitions.is_some() || sim.options.crashes.is_some() {
+        if sim.options.partitions.is_some()
+            || sim.options.crashes.is_some()
+            || sim.options.freshness.is_some()
+        {
             sim.start_faults();
         }
         Ok(sim)
@@ -221,7 +236,10 @@ impl Simulation {
         match kind {
             EventKind::Wake { node, generation } => self.on_wake(node as usize, generation),
             EventKind::Deliver { from, to, message } => {
-                self.on_delivery(u64::from(from), u64::from(to), message);
+                self.on_delivery(u64::from(from), u64::from(to), message, true);
+            }
+            EventKind::Postponed { from, to, message } => {
+                self.on_delivery(u64::from(from), u64::from(to), message, false);
             }
             EventKind::Durable { node, incarnation } => {
                 self.on_durable(node as usize, incarnation);
@@ -235,6 +253,7 @@ impl Simulation {
             EventKind::CrashFault => self.on_crash_fault(),
             EventKind::PartitionFault => self.on_partition_fault(),
             EventKind::PartitionHeal => self.on_partition_heal(),
+            EventKind::FreshnessFault => self.on_freshness_fault(),
             EventKind::Restart { node, incarnation } => {
                 if self.nodes[node as usize].incarnation == incarnation {
                     self.restart_node(node as usize);
@@ -276,7 +295,7 @@ impl Simulation {
         }
     }
 
-    fn on_delivery(&mut self, from: u64, to: u64, message: Message) {
+    fn on_delivery(&mut self, from: u64, to: u64, message: Message, filter: bool) {
         if !self.net.link_up(from, to) {
             self.net.stats.dropped_link += 1;
             return;
@@ -284,6 +303,9 @@ impl Simulation {
         let idx = to as usize;
         if !self.nodes.get(idx).is_some_and(Slot::is_up) {
             self.net.stats.dropped_down += 1;
+            return;
+        }
+        if filter && !self.filter_delivery(from, to, message) {
             return;
         }
         self.net.stats.delivered += 1;
@@ -347,6 +369,17 @@ impl Simulation {
             self.checker
                 .on_vote(now, idx as u64, &mut slot.votes, hard.term.get(), candidate);
         }
+        if core::mem::take(&mut slot.leading_after_write) {
+            if let Some(e) = slot.election.as_ref() {
+                self.checker.on_leader(
+                    now,
+                    idx as u64,
+                    hard.term.get(),
+                    slot.campaign.as_ref(),
+                    e.membership(),
+                );
+            }
+        }
         let mut held = core::mem::take(&mut slot.disk.held);
         slot.disk.release(&mut held); // pipelined model: what waited for this write
         let pos = slot.disk.batch_pos;
@@ -390,13 +423,32 @@ impl Simulation {
         let tick = matches!(input, Input::Tick);
         let command = !tick && !matches!(input, Input::Receive { .. });
         let before = NodeState::of(election);
+        let received = match input {
+            Input::Receive { from, message } => Some((from, message)),
+            _ => None,
+        };
+        let step_downs =
+            (before.role == Role::Leader).then(|| election.stats().check_quorum_step_downs);
+        let local = slot.clock.local(now);
         let mut out = core::mem::take(&mut self.out);
         out.clear();
-        election.step_into(input, slot.clock.local(now), &mut out);
+        election.step_into(input, local, &mut out);
         if let Some(capture) = capture {
             capture.extend(out.iter().cloned());
         }
-        self.after_step(idx, before, command);
+        if let Some(election) = slot.election.as_ref() {
+            slot.lease.after_step(
+                &mut self.checker,
+                now,
+                election,
+                local,
+                received,
+                step_downs,
+                command,
+            );
+        }
+        let persists = out.iter().any(|o| matches!(o, Output::Persist(_)));
+        self.after_step(idx, before, command, persists);
         if let Some(slot) = self.nodes.get_mut(idx) {
             slot.disk.admit(&mut out); // pipelined model: only what may leave now
         }
@@ -408,7 +460,7 @@ impl Simulation {
     }
 
     /// Checks and records what a step changed in node `idx`'s state.
-    fn after_step(&mut self, idx: usize, before: NodeState, command: bool) {
+    fn after_step(&mut self, idx: usize, before: NodeState, command: bool, persists: bool) {
         let now = self.now;
         let id = idx as u64;
         let Simulation {
@@ -439,9 +491,31 @@ impl Simulation {
                 Some((id, Some(election))),
                 format_args!("{}", Delta(before, after)),
             );
+            // The campaign's voter set: the membership when the node became
+            // Candidate for this term (in this step, if it also won in it).
+            let campaigned = after.term != before.term || before.role != Role::Candidate;
+            if campaigned
+                && (after.role == Role::Candidate
+                    || (after.role == Role::Leader && after.term != before.term))
+            {
+                slot.campaign = Some((after.term.get(), election.membership().clone()));
+            }
             let new_term = after.term != before.term || before.role != Role::Leader;
             if after.role == Role::Leader && new_term {
-                checker.on_leader(now, id, after.term.get(), election.membership());
+                if persists {
+                    // Won in the step that wrote its vote (a one-voter campaign): it
+                    // leads once that write is durable; a crash before makes it a
+                    // leadership nobody ever saw (its outputs die with the write).
+                    slot.leading_after_write = true;
+                } else {
+                    checker.on_leader(
+                        now,
+                        id,
+                        after.term.get(),
+                        slot.campaign.as_ref(),
+                        election.membership(),
+                    );
+                }
             }
         }
         refresh_view(now, slot, avail, command);
@@ -456,6 +530,15 @@ impl Simulation {
             if self.nodes[idx].crash_at_output.is_some_and(|k| k <= pos) {
                 self.crash_node(idx);
                 return;
+            }
+            if let Some(hook) = self.output_hook.as_mut() {
+                let slot = &self.nodes[idx];
+                hook(&super::hooks::Emitted {
+                    at: Instant::from_nanos(self.now),
+                    local: slot.clock.local(self.now),
+                    node: idx as u64,
+                    output: &out[i],
+                });
             }
             match &out[i] {
                 Output::Persist(hard) => {
@@ -575,42 +658,5 @@ impl Simulation {
                 },
             );
         }
-    }
-}
-
-/// Puts one message on the wire: link check, loss, delay, duplication.
-#[inline]
-fn transmit(
-    net: &mut Network,
-    rng: &mut SimRng,
-    queue: &mut Queue,
-    now: u64,
-    from: u64,
-    to: u64,
-    message: Message,
-) {
-    net.stats.sent += 1;
-    if !net.link_up(from, to) {
-        net.stats.dropped_link += 1;
-        return;
-    }
-    if to > MAX_NODE_ID {
-        net.stats.dropped_down += 1;
-        return;
-    }
-    let (delay, loss_ppm) = net.fate(from, to);
-    if rng.chance(loss_ppm) {
-        net.stats.dropped_loss += 1;
-        return;
-    }
-    let kind = EventKind::Deliver {
-        from: from as u32,
-        to: to as u32,
-        message,
-    };
-    queue.push(now.saturating_add(delay.draw(rng)), kind);
-    if rng.chance(net.duplicate_ppm) {
-        net.stats.duplicated += 1;
-        queue.push(now.saturating_add(delay.draw(rng)), kind);
     }
 }

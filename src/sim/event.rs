@@ -21,6 +21,12 @@ pub(crate) enum EventKind {
         to: u32,
         message: Message,
     },
+    /// A message a delivery filter postponed arrives (not filtered again).
+    Postponed {
+        from: u32,
+        to: u32,
+        message: Message,
+    },
     /// A node's pending `Persist` becomes durable (stale after a crash).
     Durable { node: u32, incarnation: u32 },
     /// A scripted action (index into the simulation's action table).
@@ -31,6 +37,8 @@ pub(crate) enum EventKind {
     PartitionFault,
     /// The current random partition heals.
     PartitionHeal,
+    /// The random freshness injector's next replication step.
+    FreshnessFault,
     /// A node crashed by the injector restarts (stale if it restarted meanwhile).
     Restart { node: u32, incarnation: u32 },
 }
@@ -55,6 +63,12 @@ impl EventKind {
             EventKind::Restart { node, incarnation } => {
                 [8, u64::from(node), u64::from(incarnation)]
             }
+            EventKind::FreshnessFault => [9, 0, 0],
+            EventKind::Postponed { from, to, message } => [
+                10,
+                u64::from(from) << 32 | u64::from(to),
+                message_word(&message),
+            ],
         }
     }
 }
@@ -189,6 +203,26 @@ impl Queue {
     /// The time of the earliest event.
     pub(crate) fn peek_time(&mut self) -> Option<u64> {
         self.min_key().map(|k| (k >> 64) as u64)
+    }
+
+    /// The time of the earliest event, without touching the queue's cache (a scan
+    /// of one bucket when the minimum is not known).
+    pub(crate) fn next_time(&self) -> Option<u64> {
+        if let Some(e) = self.buckets[0].last() {
+            return Some(e.at);
+        }
+        if let Some(min) = self.min {
+            return Some((min >> 64) as u64);
+        }
+        if self.occupied == 0 {
+            return None;
+        }
+        let b = self.occupied.trailing_zeros() as usize + 1;
+        self.buckets[b]
+            .iter()
+            .map(Event::key)
+            .min()
+            .map(|k| (k >> 64) as u64)
     }
 
     /// Removes the earliest event.

@@ -21,8 +21,29 @@ impl Simulation {
     /// Returns the report.
     pub fn run(&mut self) -> Report {
         self.run_for(self.options.fault_phase);
-        self.heal_and_check_liveness(self.options.liveness_timeouts);
+        let down = self.pick_kept_down(self.options.keep_down);
+        self.heal_and_check_liveness_keeping_down(self.options.liveness_timeouts, &down);
         self.report()
+    }
+
+    /// Up to `count` voters to keep down (never more than a minority): the live
+    /// leader of the highest term first, then random voters.
+    fn pick_kept_down(&mut self, count: usize) -> Vec<u64> {
+        let voters = self.membership.voters().to_vec();
+        let count = count.min(voters.len() - self.membership.quorum().min(voters.len()));
+        let mut down = Vec::new();
+        if count == 0 {
+            return down;
+        }
+        if let Some((_, leader)) = self.top_leader().filter(|l| voters.contains(&l.1)) {
+            down.push(leader);
+        }
+        let mut rest: Vec<u64> = voters.into_iter().filter(|v| !down.contains(v)).collect();
+        while down.len() < count && !rest.is_empty() {
+            let i = self.rng.below(rest.len() as u64) as usize;
+            down.push(rest.swap_remove(i));
+        }
+        down
     }
 
     /// Starts (or resumes) the random crashes and partitions configured in the
@@ -33,6 +54,12 @@ impl Simulation {
             if !self.partition_chain {
                 self.partition_chain = true;
                 self.schedule_fault(p.every, EventKind::PartitionFault);
+            }
+        }
+        if let Some(f) = self.options.freshness {
+            if !self.freshness_chain {
+                self.freshness_chain = true;
+                self.schedule_fault(f.every, EventKind::FreshnessFault);
             }
         }
         if let Some(c) = self.options.crashes {
@@ -48,25 +75,55 @@ impl Simulation {
         self.faults_on = false;
     }
 
-    /// The liveness check: stops random faults, heals every link, stops message
-    /// loss (per-link loss too), disarms mid-batch crashes and restarts every crashed node; then requires
-    /// a [stable leader](Simulation::stable_leader) within `timeouts` × the maximum
-    /// election timeout. On failure records a
-    /// [`ViolationKind::Liveness`] violation. Returns whether it succeeded.
+    /// The liveness check: stops random faults (freshness stops changing), heals
+    /// every link, stops message loss (per-link and per-kind loss too), disarms
+    /// mid-batch crashes and restarts every crashed node; then requires a
+    /// [stable leader](Simulation::stable_leader) within `timeouts` × the maximum
+    /// election timeout, and, if that leader was elected after the heal, that it is
+    /// at least as fresh as a quorum of its voters (in Raft only such a node can
+    /// win; freshness may differ between nodes, which is what a PreVote deadlock
+    /// needs). A leader that survived the heal is not held to it: it was elected
+    /// under an earlier voter set and freshness, which the simulator does not keep
+    /// consistent with a log (a learner's longer log is never truncated). On failure records a
+    /// [`ViolationKind::Liveness`] or [`ViolationKind::LeaderNotFreshest`]
+    /// violation. Returns whether a stable leader appeared.
     pub fn heal_and_check_liveness(&mut self, timeouts: u32) -> bool {
+        self.heal_and_check_liveness_keeping_down(timeouts, &[])
+    }
+
+    /// [`Simulation::heal_and_check_liveness`], except that the nodes in `down` are
+    /// crashed (if up) and stay down: the others — a connected live majority, if
+    /// `down` is a minority — must elect a stable leader at least as fresh as a
+    /// majority of its voters. This is the check a PreVote deadlock fails (two live
+    /// voters of three, one a term behind but fresher).
+    pub fn heal_and_check_liveness_keeping_down(&mut self, timeouts: u32, down: &[u64]) -> bool {
         self.stop_faults();
         self.heal_all();
         self.net.loss_ppm = 0;
         self.net.clear_link_losses();
-        let down: Vec<usize> = (0..self.nodes.len())
+        let crashed: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| self.nodes[i].exists && !self.nodes[i].is_up())
+            .filter(|&i| !down.contains(&(i as u64)))
             .collect();
         for slot in &mut self.nodes {
             slot.crash_at_output = None;
             slot.crash_on_write = false;
             slot.auto_restart = false;
         }
-        for idx in down {
+        for &node in down {
+            if let Some(slot) = self.nodes.get_mut(node as usize).filter(|s| s.exists) {
+                if slot.is_up() {
+                    self.crash_node(node as usize);
+                } else {
+                    // Invalidate a restart the injector scheduled.
+                    slot.incarnation = slot.incarnation.wrapping_add(1);
+                }
+            }
+        }
+        if !down.is_empty() {
+            self.note(format_args!("kept down: {down:?}"));
+        }
+        for idx in crashed {
             self.restart_node(idx);
         }
         let bound = self
@@ -81,6 +138,31 @@ impl Simulation {
             self.liveness = Some(Duration::from_nanos(self.now - start));
             let leader = self.stable_leader().unwrap_or_default();
             self.note(format_args!("stable leader n{leader}"));
+            // Elected after the heal (not a leader that survived it): then its
+            // campaign ran under the current voters with the current freshness.
+            let elected_now = self
+                .history
+                .iter()
+                .rev()
+                .find(|e| e.node == leader && e.is_new_leader())
+                .is_some_and(|e| e.at.as_nanos() >= start);
+            let shortfall = elected_now
+                .then(|| self.leader_freshness_shortfall(leader))
+                .flatten();
+            if let Some((as_fresh, quorum)) = shortfall {
+                let term = self
+                    .node(leader)
+                    .map_or(crate::Term(0), crate::Election::term);
+                self.checker.record(
+                    self.now,
+                    Some(leader),
+                    ViolationKind::LeaderNotFreshest {
+                        term,
+                        as_fresh,
+                        quorum,
+                    },
+                );
+            }
         } else {
             self.liveness = None;
             self.checker
@@ -90,7 +172,7 @@ impl Simulation {
         ok
     }
 
-    fn schedule_fault(&mut self, every: Delay, kind: EventKind) {
+    pub(super) fn schedule_fault(&mut self, every: Delay, kind: EventKind) {
         let gap = every.draw(&mut self.rng).max(MIN_GAP);
         self.queue.push(self.now.saturating_add(gap), kind);
     }

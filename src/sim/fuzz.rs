@@ -21,7 +21,8 @@ use core::time::Duration;
 
 use crate::sim::SimOptions;
 use crate::{
-    Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Role, Term,
+    CommandError, Config, Election, Freshness, HardState, Input, Instant, Membership, Message,
+    Output, Role, Term,
 };
 
 /// Reads the fuzzer's bytes as a stream of small numbers; zeros when exhausted.
@@ -61,7 +62,13 @@ impl Bytes<'_> {
 /// * the term never decreases, across restarts; at most one vote per term;
 /// * a granted vote, a vote request and a heartbeat leave only for a term (and vote)
 ///   already persisted;
-/// * heartbeats come only from a leader; the election timer is always armed.
+/// * heartbeats come only from a leader; a timer is always armed, and after a tick
+///   at any usable `now` (up to the last instant of the usable range) no timer is
+///   due any more;
+/// * a step at an out-of-range `now` (README rule 5: `now + election_timeout_max`
+///   does not fit below `Instant::MAX`) changes nothing — status, membership,
+///   freshness, deadline — and emits nothing but `Rejected` for a command; after
+///   it the node still works at usable times.
 ///
 /// # Panics
 ///
@@ -93,71 +100,57 @@ pub fn single_node(data: &[u8]) {
     }
     let mut out: Vec<Output<u64>> = Vec::new();
     let peers = voters + learners + 2; // members, one stranger, and the node itself
+    let max_timeout = config.election_timeout_max;
+    // Ordinary steps stay in the usable range (a timer due after its last instant
+    // never fires: that is the documented end of the range).
+    let last = last_usable(max_timeout);
     while !b.is_empty() {
-        let input = match b.below(8) {
+        let input = match b.below(9) {
             0 | 1 => {
-                now += Duration::from_millis(b.below(400));
+                now = now
+                    .saturating_add(Duration::from_millis(b.below(400)))
+                    .min(last);
                 Input::Tick
             }
             2 => {
-                now = node.next_deadline().unwrap_or(now).max(now);
+                now = node.next_deadline().unwrap_or(now).max(now).min(last);
                 Input::Tick
             }
-            3 | 4 => {
-                let from = 1 + b.below(peers);
-                let term = match b.below(8) {
-                    0 => Term(u64::MAX),
-                    1 => Term(b.u64()),
-                    d => Term(node.term().get().saturating_add(d).saturating_sub(4)),
-                };
-                let message = match b.below(6) {
-                    0 | 1 => Message::VoteRequest {
-                        term,
-                        pre_vote: b.byte() & 1 != 0,
-                        freshness: Freshness::new(b.below(3), b.below(3)),
-                    },
-                    2 => Message::VoteResponse {
-                        term,
-                        pre_vote: b.byte() & 1 != 0,
-                        granted: b.byte() & 1 != 0,
-                    },
-                    3 | 4 => Message::Heartbeat {
-                        term,
-                        sent: fuzz_sent(&mut b, now),
-                    },
-                    _ => Message::HeartbeatResponse {
-                        term,
-                        sent: fuzz_sent(&mut b, now),
-                    },
-                };
-                Input::Receive { from, message }
-            }
-            5 => {
-                let who = 1 + b.below(peers);
-                match b.below(8) {
-                    0 => Input::Campaign,
-                    1 => Input::StepDown,
-                    2 => Input::AddVoter(who),
-                    3 => Input::AddLearner(who),
-                    4 => Input::RemoveNode(who),
-                    5 => Input::SetMembership(membership.clone()),
-                    _ => Input::SetFreshness(Freshness::new(b.below(3), b.below(3))),
-                }
-            }
+            3 | 4 => message(&mut b, &node, peers),
+            5 => command(&mut b, &membership, peers),
             6 => {
-                // Time goes backwards, or to the end of time.
-                now = if b.byte() & 1 == 0 {
-                    now - Duration::from_millis(b.below(500))
-                } else {
-                    Instant::MAX
+                // Time goes backwards, or jumps ahead anywhere in the usable range
+                // (up to its very last instant).
+                let end = last.as_nanos();
+                now = match b.below(3) {
+                    0 => now - Duration::from_millis(b.below(500)),
+                    1 => Instant::from_nanos(end - b.below(3)),
+                    _ => Instant::from_nanos(now.as_nanos().max(b.u64() % (end + 1))),
                 };
                 Input::Tick
+            }
+            7 => {
+                // One step at an out-of-range `now` (README rule 5), anywhere from the
+                // first out-of-range instant to `Instant::MAX`; `now` itself stays.
+                let first = last.as_nanos() + 1;
+                let at = match b.below(3) {
+                    0 => first + b.below(3),
+                    1 => u64::MAX - b.below(3),
+                    _ => first + b.u64() % (u64::MAX - first + 1),
+                };
+                let input = match b.below(3) {
+                    0 => Input::Tick,
+                    1 => message(&mut b, &node, peers),
+                    _ => command(&mut b, &membership, peers),
+                };
+                out_of_range_step(&mut node, input, Instant::from_nanos(at), now, last);
+                continue;
             }
             _ => {
                 // Crash and restart from the last durable state.
                 let resumed = node.membership().clone();
-                // A process restarts with a working clock.
-                now = now.min(Instant::from_nanos(u64::MAX / 2));
+                // `now` is always in the usable range here (out-of-range steps do
+                // not move it), so the restart is at a working clock.
                 node =
                     Election::new(config, id, resumed, Some(durable), now).expect("valid config");
                 continue;
@@ -178,7 +171,8 @@ pub fn single_node(data: &[u8]) {
             assert_eq!(first, v, "two votes in {:?}", after.term);
         }
         durable = after;
-        if was_tick && now < Instant::from_nanos(u64::MAX / 2) {
+        if was_tick {
+            // Over the whole usable range of `now`: a tick never leaves a due timer.
             let next = node.next_deadline().expect("a timer is always armed");
             assert!(
                 next > now,
@@ -186,6 +180,122 @@ pub fn single_node(data: &[u8]) {
             );
         }
     }
+}
+
+/// The last usable `now` (README rule 5): `now + election_timeout_max` must stay
+/// below `Instant::MAX`.
+fn last_usable(max_timeout: Duration) -> Instant {
+    let max = u64::try_from(max_timeout.as_nanos()).unwrap_or(u64::MAX);
+    Instant::from_nanos(u64::MAX.saturating_sub(max).saturating_sub(1))
+}
+
+/// A message from any peer (members, a stranger, the node itself) with any term.
+fn message(b: &mut Bytes<'_>, node: &Election<u64>, peers: u64) -> Input<u64> {
+    let node_now = node.last_now;
+    let from = 1 + b.below(peers);
+    let term = match b.below(8) {
+        0 => Term(u64::MAX),
+        1 => Term(b.u64()),
+        d => Term(node.term().get().saturating_add(d).saturating_sub(4)),
+    };
+    let message = match b.below(6) {
+        0 | 1 => Message::VoteRequest {
+            term,
+            pre_vote: b.byte() & 1 != 0,
+            freshness: Freshness::new(b.below(3), b.below(3)),
+        },
+        2 => Message::VoteResponse {
+            term,
+            pre_vote: b.byte() & 1 != 0,
+            granted: b.byte() & 1 != 0,
+        },
+        3 | 4 => Message::Heartbeat {
+            term,
+            sent: fuzz_sent(b, node_now),
+        },
+        _ => Message::HeartbeatResponse {
+            term,
+            sent: fuzz_sent(b, node_now),
+        },
+    };
+    Input::Receive { from, message }
+}
+
+/// Any command.
+fn command(b: &mut Bytes<'_>, membership: &Membership<u64>, peers: u64) -> Input<u64> {
+    let who = 1 + b.below(peers);
+    match b.below(8) {
+        0 => Input::Campaign,
+        1 => Input::StepDown,
+        2 => Input::AddVoter(who),
+        3 => Input::AddLearner(who),
+        4 => Input::RemoveNode(who),
+        5 => Input::SetMembership(membership.clone()),
+        _ => Input::SetFreshness(Freshness::new(b.below(3), b.below(3))),
+    }
+}
+
+/// README rule 5: a step at an out-of-range `at` changes nothing (state, timers,
+/// membership, freshness), is counted in `Stats::clock_out_of_range`, and emits
+/// nothing but, for a command, one `Rejected(ClockOutOfRange)`; the node then still
+/// works at usable times: a tick at its deadline (or at the range's last instant)
+/// leaves no timer due.
+fn out_of_range_step(
+    node: &mut Election<u64>,
+    input: Input<u64>,
+    at: Instant,
+    now: Instant,
+    last: Instant,
+) {
+    let command = !matches!(input, Input::Tick | Input::Receive { .. });
+    let counted = node.stats().clock_out_of_range;
+    let before = (
+        node.status(),
+        node.membership().clone(),
+        node.freshness(),
+        node.next_deadline(),
+    );
+    let described = alloc::format!("{input:?} at {at:?}");
+    let out = node.step(input, at);
+    let after = (
+        node.status(),
+        node.membership().clone(),
+        node.freshness(),
+        node.next_deadline(),
+    );
+    assert_eq!(
+        before, after,
+        "an out-of-range step changed the node: {described}"
+    );
+    assert_eq!(
+        node.stats().clock_out_of_range,
+        counted + 1,
+        "an out-of-range step is counted: {described}"
+    );
+    if command {
+        assert!(
+            matches!(
+                out[..],
+                [Output::Rejected(CommandError::ClockOutOfRange { now: t })] if t == at
+            ),
+            "an out-of-range command must be rejected, and only that: {described} -> {out:?}"
+        );
+    } else {
+        assert!(
+            out.is_empty(),
+            "an out-of-range step emitted {out:?}: {described}"
+        );
+    }
+    // Still working afterwards, at usable times (a deadline past the usable range
+    // never comes due: tick at the range's last instant then).
+    let mut probe = node.clone();
+    let tick_at = probe.next_deadline().unwrap_or(now).max(now).min(last);
+    let _ = probe.step(Input::Tick, tick_at);
+    let next = probe.next_deadline().expect("a timer is always armed");
+    assert!(
+        next > tick_at,
+        "wedged after {described}: a tick at {tick_at:?} left the deadline at {next:?}"
+    );
 }
 
 /// The output contract of one step.

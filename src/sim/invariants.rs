@@ -3,13 +3,15 @@
 //!
 //! | invariant | how it is checked |
 //! | --- | --- |
-//! | at most one leader per term, ever | a `term → leader` map, filled when a node becomes leader |
+//! | at most one leader per term, ever | a `term → leader` map, filled when a node becomes leader (if it won in the step that wrote its vote — a one-voter campaign — once that write is durable: a crash before it leaves a leadership nobody saw, since every output after the `Persist` dies with it) |
 //! | at most one granted vote per (node, term), across restarts | each node's vote ledger `(term, candidate)`, fed by every durable `Persist` with a vote and every granted `VoteResponse` that leaves; never reset by a crash |
 //! | a node's term never decreases, across restarts | after every step the term is compared with the node's last term; on restart with its highest **durable** term (a term adopted but lost in a crash before it was durable was never visible to anyone) |
 //! | vote grants and vote requests are durable before they leave | when a granted `VoteResponse` to `c` in term `t` leaves, the node's durable record must be `(t, Some(c))`; when a `VoteRequest` for `t` leaves, `(t, Some(self))` |
-//! | every leader held a majority of grants | granted `VoteResponse`s **delivered** to the candidate are collected per (term, candidate); when it becomes leader, the distinct voters of its membership among them, plus itself, must reach its quorum |
+//! | every leader held a majority of grants **of the voter set its campaign started under** | when a node becomes `Candidate` for term `t` its membership is recorded (the voter set its election runs under); granted `VoteResponse`s **delivered** to the candidate are collected per (term, candidate); when it becomes leader of `t`, the distinct voters of that recorded set among them, plus itself, must reach that set's quorum ([`ViolationKind::LeaderWithoutMajority`]), and its voter set at the win must be the one it campaigned under ([`ViolationKind::VotersChangedDuringCampaign`]); a leader with no campaign for its term is [`ViolationKind::LeaderWithoutCampaign`] |
 //! | a node that is not leader sends no leader traffic | when a `Heartbeat` leaves, the sender must be leader of that term |
 //! | no two unexpired leases at once; nobody elected during another node's lease | after every step of a leader its `lease()` is converted to global time through its clock (see `sim::lease`) |
+//! | CheckQuorum is exact (README rule 4) | per leader, each other voter's last contact (the `check_quorum` module of the simulator); after every step of a leader with `check_quorum` on: still leading ⇒ `t < E`, a CheckQuorum step-down ⇒ `t ≥ E`, and `next_deadline ≤ E` |
+//! | a leader elected after healing is as fresh as a majority | checked once by [`Simulation::heal_and_check_liveness`](super::Simulation::heal_and_check_liveness) ([`ViolationKind::LeaderNotFreshest`]) |
 //!
 //! Violations are recorded (the first 1,000 kept, all counted), never panics.
 
@@ -61,13 +63,73 @@ pub enum ViolationKind {
         /// What was durable at the time.
         durable: Option<HardState<u64>>,
     },
-    /// A node became leader without grants from a majority of its voters.
+    /// A node became leader without grants from a majority of the voter set its
+    /// campaign started under (the membership it had when it became `Candidate` for
+    /// that term), whatever its membership is at the win.
     LeaderWithoutMajority {
         /// The term it leads.
         term: Term,
-        /// Distinct voters whose grants it had received (itself included).
+        /// Distinct voters of the campaign's voter set whose grants it had received
+        /// (itself included).
         votes: usize,
-        /// Votes it needed.
+        /// Votes it needed (the campaign's voter set's quorum).
+        quorum: usize,
+    },
+    /// A node became leader of a term with a voter set other than the one its
+    /// campaign for that term started under: grants collected under one voter set
+    /// elected it under another (README rule 1: a voter change ends a running round).
+    VotersChangedDuringCampaign {
+        /// The term it leads.
+        term: Term,
+        /// Voters when its campaign started.
+        at_start: usize,
+        /// Voters when it won.
+        at_win: usize,
+    },
+    /// A node became leader of a term it never campaigned in (was never `Candidate`
+    /// of, in this incarnation).
+    LeaderWithoutCampaign {
+        /// The term it leads.
+        term: Term,
+    },
+    /// A leader with `check_quorum` on was still leader after a step at local time
+    /// `t >= E`, where `E` is the `K`-th most recent contact among its other voters
+    /// (`K = quorum - 1`) plus `election_timeout_min` (README rule 4).
+    CheckQuorumLate {
+        /// The term it leads.
+        term: Term,
+        /// Other voters heard from within `election_timeout_min` before `t`.
+        in_contact: usize,
+        /// `K`: how many it needs.
+        needed: usize,
+    },
+    /// A leader stepped down by CheckQuorum at local time `t < E` (too early).
+    CheckQuorumEarly {
+        /// The term it led.
+        term: Term,
+        /// Other voters heard from within `election_timeout_min` before `t`.
+        in_contact: usize,
+        /// `K`: how many it needed.
+        needed: usize,
+    },
+    /// A leader's `next_deadline()` was later than `E`: a host ticking at the
+    /// deadline would keep it leading past `E`.
+    CheckQuorumDeadlineLate {
+        /// The term it leads.
+        term: Term,
+        /// Its `next_deadline()` (local clock).
+        deadline: Instant,
+        /// `E` (local clock).
+        expiry: Instant,
+    },
+    /// The leader elected after healing is less fresh than a quorum of its voters:
+    /// in Raft only a node at least as fresh as a majority can win.
+    LeaderNotFreshest {
+        /// The term it leads.
+        term: Term,
+        /// Voters (itself included) at most as fresh as the leader.
+        as_fresh: usize,
+        /// The quorum of its voter set.
         quorum: usize,
     },
     /// A node that is not the leader of the term sent a heartbeat.
@@ -143,6 +205,49 @@ impl fmt::Display for Violation {
             } => write!(
                 f,
                 "became leader of term {term} with {votes} votes, quorum {quorum}"
+            ),
+            ViolationKind::VotersChangedDuringCampaign {
+                term,
+                at_start,
+                at_win,
+            } => write!(
+                f,
+                "became leader of term {term} with {at_win} voters, campaign started with {at_start} (a different voter set)"
+            ),
+            ViolationKind::LeaderWithoutCampaign { term } => {
+                write!(f, "became leader of term {term} without campaigning in it")
+            }
+            ViolationKind::CheckQuorumLate {
+                term,
+                in_contact,
+                needed,
+            } => write!(
+                f,
+                "still leader of term {term} in contact with {in_contact} other voters, needs {needed} (CheckQuorum late)"
+            ),
+            ViolationKind::CheckQuorumEarly {
+                term,
+                in_contact,
+                needed,
+            } => write!(
+                f,
+                "CheckQuorum stepped down from term {term} in contact with {in_contact} other voters, needs {needed} (early)"
+            ),
+            ViolationKind::CheckQuorumDeadlineLate {
+                term,
+                deadline,
+                expiry,
+            } => write!(
+                f,
+                "leader of term {term}: next deadline {deadline} after its quorum contact lapses at {expiry}"
+            ),
+            ViolationKind::LeaderNotFreshest {
+                term,
+                as_fresh,
+                quorum,
+            } => write!(
+                f,
+                "leader of term {term} after healing is at least as fresh as only {as_fresh} voters, quorum {quorum}"
             ),
             ViolationKind::HeartbeatFromNonLeader { term, role } => {
                 write!(f, "sent a heartbeat for term {term} as {role}")
@@ -264,6 +369,11 @@ impl Checker {
         })
     }
 
+    /// Every term that had a leader, with its (first) leader.
+    pub(crate) fn leaders(&self) -> impl Iterator<Item = (Term, u64)> + '_ {
+        self.leaders.iter().map(|(&t, &l)| (Term(t), l))
+    }
+
     /// A granted (real) vote from `voter` reached `candidate`.
     pub(crate) fn on_grant_delivered(&mut self, term: u64, candidate: u64, voter: u64) {
         self.grants
@@ -272,12 +382,14 @@ impl Checker {
             .push(voter);
     }
 
-    /// `node` just became leader of `term`.
+    /// `node` just became leader of `term`; `campaign` is the term and membership
+    /// its last campaign started with (this incarnation), `membership` its own now.
     pub(crate) fn on_leader(
         &mut self,
         at: u64,
         node: u64,
         term: u64,
+        campaign: Option<&(u64, Membership<u64>)>,
         membership: &Membership<u64>,
     ) {
         self.elections_won += 1;
@@ -300,11 +412,30 @@ impl Checker {
             }
         }
         let mut voters = self.grants.remove(&(term, node)).unwrap_or_default();
+        let Some((_, started)) = campaign.filter(|c| c.0 == term) else {
+            self.record(
+                at,
+                Some(node),
+                ViolationKind::LeaderWithoutCampaign { term: Term(term) },
+            );
+            return;
+        };
+        if started.voters() != membership.voters() {
+            self.record(
+                at,
+                Some(node),
+                ViolationKind::VotersChangedDuringCampaign {
+                    term: Term(term),
+                    at_start: started.voters().len(),
+                    at_win: membership.voters().len(),
+                },
+            );
+        }
         voters.push(node);
         voters.sort_unstable();
         voters.dedup();
-        let votes = voters.iter().filter(|&&v| membership.is_voter(v)).count();
-        let quorum = membership.quorum();
+        let votes = voters.iter().filter(|&&v| started.is_voter(v)).count();
+        let quorum = started.quorum();
         if votes < quorum {
             self.record(
                 at,
@@ -389,5 +520,52 @@ impl Checker {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voters(ids: &[u64]) -> Membership<u64> {
+        Membership::new(ids.iter().copied()).unwrap()
+    }
+
+    /// The checker itself, independent of any core: grants counted against the
+    /// campaign's voter set, not the current one.
+    #[test]
+    fn a_win_on_a_tally_from_another_voter_set_is_a_violation() {
+        let mut c = Checker::default();
+        c.on_grant_delivered(1, 4, 5);
+        let campaign = (1, voters(&[1, 2, 3, 4, 5]));
+        c.on_leader(0, 4, 1, Some(&campaign), &voters(&[1, 4, 5]));
+        let kinds: Vec<ViolationKind> = c.violations.iter().map(|v| v.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ViolationKind::VotersChangedDuringCampaign {
+                    term: Term(1),
+                    at_start: 5,
+                    at_win: 3
+                },
+                ViolationKind::LeaderWithoutMajority {
+                    term: Term(1),
+                    votes: 2,
+                    quorum: 3
+                },
+            ]
+        );
+        // A campaign of another term, or none: a leader without a campaign.
+        c.on_leader(0, 2, 2, Some(&campaign), &voters(&[1, 2, 3, 4, 5]));
+        c.on_leader(0, 3, 3, None, &voters(&[1, 2, 3, 4, 5]));
+        assert_eq!(c.count, 4);
+        // A legitimate win: grants from a majority of an unchanged voter set.
+        let mut c = Checker::default();
+        c.on_grant_delivered(1, 1, 2);
+        c.on_grant_delivered(1, 1, 2);
+        c.on_grant_delivered(1, 1, 3);
+        let campaign = (1, voters(&[1, 2, 3, 4, 5]));
+        c.on_leader(0, 1, 1, Some(&campaign), &voters(&[1, 2, 3, 4, 5]));
+        assert_eq!(c.count, 0, "{:?}", c.violations);
     }
 }

@@ -54,7 +54,11 @@
 //!   Links are directed: see [`Simulation::cut`], [`Simulation::partition`],
 //!   [`Simulation::isolate`]. A message whose link is down when it is sent or when
 //!   it arrives is dropped. One directed link can have its own delay or loss
-//!   ([`Simulation::set_link_delay`], [`Simulation::set_link_loss`]).
+//!   ([`Simulation::set_link_delay`], [`Simulation::set_link_loss`]), and so can
+//!   one kind of message on it ([`Simulation::set_link_kind_delay`],
+//!   [`Simulation::set_link_kind_loss`], [`Simulation::drop_kind`]: "heartbeats
+//!   from A to B are lost, votes still pass"); a kind's rule wins over the link's,
+//!   the link's over the network's.
 //! * **Storage.** A `Persist` takes [`SimOptions::persist_latency`]; the outputs
 //!   after it wait until it is durable. In the [`StorageModel::Blocking`] model the
 //!   node is blocked meanwhile (inputs queue up, timers wait); in the
@@ -78,10 +82,43 @@
 //!   gives it its own ([`Simulation::set_config`], from the node's next start or
 //!   restart; [`SimOptions::build_with`] sets it before time zero), e.g. one node
 //!   without PreVote, as in a mixed-version rollout.
+//! * **Freshness.** Each node's log position ([`Freshness`](crate::Freshness)),
+//!   as the application sets it ([`Simulation::set_freshness`]) or as the
+//!   replication model moves it ([`Simulation::replicate`], [`FreshnessFaults`]):
+//!   a leader appends in its term, its followers copy part of its log; it never
+//!   goes down and survives crashes.
 //! * **Membership.** The simulation holds the application's membership
 //!   ([`Simulation::membership`]); [`Simulation::add_voter`],
 //!   [`Simulation::add_learner`] and [`Simulation::remove_node`] update it and send
 //!   the command to every live node. New and restarted nodes start with it.
+//!
+//! # Hooks and stepping
+//!
+//! * [`Simulation::on_deliver`] observes every message delivered to a live node,
+//!   just before the node processes it.
+//! * [`Simulation::filter_deliveries`] decides each delivery before that: deliver,
+//!   drop, or postpone by a duration ([`Verdict`]).
+//! * [`Simulation::on_output`] observes every output of every node as it is
+//!   carried out — the send side, with the global and local send time
+//!   ([`Emitted`]).
+//! * [`Simulation::next_event_time`] is the time of the event [`Simulation::step`]
+//!   processes next, so a script can stop at an instant without overshooting it.
+//! * Inside [`SimOptions::build_with`] nothing is silently ignored: per-node
+//!   settings ([`Simulation::set_config`], [`Simulation::set_clock`],
+//!   [`Simulation::set_freshness`]) hold from the node's start, and node actions
+//!   ([`Simulation::crash`], [`Simulation::crash_mid_batch`],
+//!   [`Simulation::crash_during_next_write`], [`Simulation::restart`],
+//!   [`Simulation::command`]) run at time zero, once the initial nodes are up.
+//!
+//! # Liveness
+//!
+//! [`Simulation::run`] heals everything after the fault phase and demands a
+//! stable leader within [`SimOptions::liveness_timeouts`] maximum election
+//! timeouts — with [`SimOptions::keep_down`] voters (the leader of the highest term
+//! first, never more than a minority) kept crashed, so that the remaining connected
+//! live majority must elect — and a leader elected after the heal must be at
+//! least as fresh as a quorum of its voters ([`ViolationKind::LeaderNotFreshest`]). Freshness that
+//! differs between nodes is what a PreVote deadlock needs; random runs vary it.
 //!
 //! # Availability
 //!
@@ -94,13 +131,16 @@
 //! side).
 
 mod availability;
+mod check_quorum;
 mod clock;
 mod engine;
 mod event;
 pub mod experiments;
 mod faults;
+mod freshness;
 pub mod fuzz;
 mod history;
+mod hooks;
 mod invariants;
 pub mod lease;
 mod network;
@@ -115,10 +155,12 @@ mod tuning;
 
 pub use engine::{Delivery, DeliveryHook, MAX_NODE_ID, Simulation};
 pub use history::{Change, HistoryEntry, NodeState};
+pub use hooks::{DeliveryFilter, Emitted, OutputHook, Verdict};
 pub use invariants::{Violation, ViolationKind};
 pub use network::{MessageKind, NetStats};
 pub use options::{
-    ClockSkew, CrashFaults, Delay, PartitionFaults, PartitionMode, SimOptions, StorageModel,
+    ClockSkew, CrashFaults, Delay, FreshnessFaults, PartitionFaults, PartitionMode, SimOptions,
+    StorageModel,
 };
 pub use report::Report;
 pub use rng::PPM;

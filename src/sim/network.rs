@@ -12,7 +12,10 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
+use super::engine::MAX_NODE_ID;
+use super::event::{EventKind, Queue};
 use super::options::Delay;
+use super::rng::SimRng;
 use crate::Message;
 
 /// Which kind of message: the index of the per-kind counters in [`NetStats`].
@@ -72,6 +75,10 @@ pub struct NetStats {
     pub dropped_link: u64,
     /// Messages that arrived at a crashed or non-existent node.
     pub dropped_down: u64,
+    /// Messages a [delivery filter](super::Simulation::filter_deliveries) dropped.
+    pub dropped_filter: u64,
+    /// Deliveries a delivery filter postponed.
+    pub delayed_filter: u64,
     /// Deliveries per [`MessageKind`] (indexed by `kind as usize`).
     pub delivered_by_kind: [u64; 6],
 }
@@ -83,11 +90,28 @@ impl NetStats {
     }
 }
 
-/// What one directed link does differently from the network-wide settings.
+/// What one directed link does differently from the network-wide settings: for
+/// every message, and per [`MessageKind`] (a kind's setting wins over the link's).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct LinkOverride {
     pub(crate) delay: Option<Delay>,
     pub(crate) loss_ppm: Option<u32>,
+    pub(crate) kinds: [KindOverride; 6],
+}
+
+/// One message kind's delay and loss on one link.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KindOverride {
+    pub(crate) delay: Option<Delay>,
+    pub(crate) loss_ppm: Option<u32>,
+}
+
+impl LinkOverride {
+    fn is_empty(&self) -> bool {
+        self.delay.is_none()
+            && self.loss_ppm.is_none()
+            && self.kinds.iter().all(|k| *k == KindOverride::default())
+    }
 }
 
 /// Link state and message fate parameters.
@@ -138,17 +162,21 @@ impl Network {
             && !self.cuts.contains(&(from, to))
     }
 
-    /// The delay distribution and loss probability of the directed link `from → to`.
+    /// The delay distribution and loss probability of a message of `kind` on the
+    /// directed link `from → to`.
     #[inline]
-    pub(crate) fn fate(&self, from: u64, to: u64) -> (Delay, u32) {
+    pub(crate) fn fate(&self, from: u64, to: u64, kind: MessageKind) -> (Delay, u32) {
         if self.links.is_empty() {
             return (self.delay, self.loss_ppm);
         }
         match self.links.get(&(from, to)) {
-            Some(o) => (
-                o.delay.unwrap_or(self.delay),
-                o.loss_ppm.unwrap_or(self.loss_ppm),
-            ),
+            Some(o) => {
+                let k = &o.kinds[kind as usize];
+                (
+                    k.delay.or(o.delay).unwrap_or(self.delay),
+                    k.loss_ppm.or(o.loss_ppm).unwrap_or(self.loss_ppm),
+                )
+            }
             None => (self.delay, self.loss_ppm),
         }
     }
@@ -157,15 +185,18 @@ impl Network {
     pub(crate) fn set_link(&mut self, from: u64, to: u64, set: impl FnOnce(&mut LinkOverride)) {
         let entry = self.links.entry((from, to)).or_default();
         set(entry);
-        if entry.delay.is_none() && entry.loss_ppm.is_none() {
+        if entry.is_empty() {
             self.links.remove(&(from, to));
         }
     }
 
-    /// Drops every per-link loss override (delays stay).
+    /// Drops every per-link and per-kind loss override (delays stay).
     pub(crate) fn clear_link_losses(&mut self) {
-        self.links.values_mut().for_each(|l| l.loss_ppm = None);
-        self.links.retain(|_, l| l.delay.is_some());
+        for l in self.links.values_mut() {
+            l.loss_ppm = None;
+            l.kinds.iter_mut().for_each(|k| k.loss_ppm = None);
+        }
+        self.links.retain(|_, l| !l.is_empty());
     }
 
     /// Whether every link is up.
@@ -219,5 +250,42 @@ impl Network {
         self.faulty = !self.cuts.is_empty()
             || self.isolated.iter().any(|&i| i)
             || self.groups.iter().any(|&g| g != 0);
+    }
+}
+
+/// Puts one message on the wire: link check, loss, delay, duplication.
+#[inline]
+pub(crate) fn transmit(
+    net: &mut Network,
+    rng: &mut SimRng,
+    queue: &mut Queue,
+    now: u64,
+    from: u64,
+    to: u64,
+    message: Message,
+) {
+    net.stats.sent += 1;
+    if !net.link_up(from, to) {
+        net.stats.dropped_link += 1;
+        return;
+    }
+    if to > MAX_NODE_ID {
+        net.stats.dropped_down += 1;
+        return;
+    }
+    let (delay, loss_ppm) = net.fate(from, to, MessageKind::of(&message));
+    if rng.chance(loss_ppm) {
+        net.stats.dropped_loss += 1;
+        return;
+    }
+    let kind = EventKind::Deliver {
+        from: from as u32,
+        to: to as u32,
+        message,
+    };
+    queue.push(now.saturating_add(delay.draw(rng)), kind);
+    if rng.chance(net.duplicate_ppm) {
+        net.stats.duplicated += 1;
+        queue.push(now.saturating_add(delay.draw(rng)), kind);
     }
 }

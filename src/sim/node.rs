@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 
 use super::availability::{Availability, View};
+use super::check_quorum::LeaseCheck;
 use super::clock::Clock;
 use super::engine::{MAX_NODE_ID, Simulation};
 use super::event::EventKind;
@@ -49,6 +50,14 @@ pub(crate) struct Slot {
     /// The application's freshness for this node (its log position); survives
     /// crashes and is re-applied on restart.
     pub(crate) freshness: Freshness,
+    /// The term and membership of this incarnation's last real campaign (set when
+    /// the node becomes `Candidate`), for the leader legitimacy check.
+    pub(crate) campaign: Option<(u64, Membership<u64>)>,
+    /// The CheckQuorum checker's state for this node.
+    pub(crate) lease: LeaseCheck,
+    /// Became leader in a step whose `Persist` is not durable yet: the checker
+    /// counts the leadership when it is (a crash first cancels it).
+    pub(crate) leading_after_write: bool,
 }
 
 impl Slot {
@@ -70,6 +79,9 @@ impl Slot {
             view: None,
             counted_member: false,
             freshness: Freshness::default(),
+            campaign: None,
+            lease: LeaseCheck::default(),
+            leading_after_write: false,
         }
     }
 
@@ -126,6 +138,11 @@ impl Simulation {
             Some((id, slot.election.as_ref())),
             format_args!("started"),
         );
+        let freshness = self.initial_freshness(id);
+        if freshness != Freshness::default() {
+            self.nodes[idx].freshness = freshness;
+            self.step_node(idx, Input::SetFreshness(freshness), None);
+        }
         self.schedule_wake(idx, self.now);
     }
 
@@ -143,6 +160,9 @@ impl Simulation {
             format_args!("CRASH"),
         );
         slot.election = None;
+        slot.campaign = None;
+        slot.leading_after_write = false;
+        slot.lease.crash();
         self.checker.on_lease(now, idx as u64, None);
         slot.disk.crash();
         slot.crash_at_output = None;

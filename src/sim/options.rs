@@ -125,6 +125,24 @@ pub struct CrashFaults {
     pub mid_batch_ppm: u32,
 }
 
+/// Varied freshness (see the [freshness model](super::Simulation::replicate)):
+/// each node starts at `(0, index)` with `index` uniform in `[0, initial_index]`;
+/// every `every` during the fault phase, the live leader of the highest term
+/// appends `1..=append` entries and each other live node, with probability
+/// `catch_up_ppm`, copies all (half the time) or a random part of the leader's log.
+/// Freshness never goes down.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FreshnessFaults {
+    /// The largest initial log index.
+    pub initial_index: u64,
+    /// Time between two replication steps.
+    pub every: Delay,
+    /// The most entries the leader appends in one step.
+    pub append: u64,
+    /// Probability (parts per million) that a live non-leader catches up in a step.
+    pub catch_up_ppm: u32,
+}
+
 /// Per-node clock error: a constant offset of the node's local origin and a
 /// constant rate error.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -201,6 +219,13 @@ pub struct SimOptions {
     pub liveness_timeouts: u32,
     /// Keep a human-readable trace (one line per interesting event).
     pub trace: bool,
+    /// Varied per-node freshness (log positions) and replication during the fault
+    /// phase, if any (see [`FreshnessFaults`]).
+    pub freshness: Option<FreshnessFaults>,
+    /// How many voters [`Simulation::run`] keeps crashed through the liveness check
+    /// (the leader of the highest term first, then random voters; never more than a
+    /// minority): the remaining connected live majority must elect a leader.
+    pub keep_down: usize,
     /// **Test only — breaks safety on purpose.** A restarted node forgets its durable
     /// `HardState` (restarts from term 0 with no vote), as if the disk lied about
     /// `fsync`. Exists so tests can prove the invariant checker catches double votes
@@ -242,6 +267,8 @@ impl SimOptions {
             fault_phase: Duration::from_secs(10),
             liveness_timeouts: 10,
             trace: false,
+            freshness: None,
+            keep_down: 0,
             break_durability: false,
             exceed_clock_drift: false,
             lease_from_ack_time: false,
@@ -250,8 +277,10 @@ impl SimOptions {
 
     /// Random options expanded from `seed`: 1–9 voters (sometimes a learner),
     /// randomized timeouts and PreVote/CheckQuorum, a random delay distribution, loss,
-    /// duplication, persist latency, partition mode and rates, crash/restart rates
-    /// and clock skew. The same seed always gives the same options.
+    /// duplication, persist latency, partition mode and rates, crash/restart rates,
+    /// clock skew, (7 seeds in 10) varied freshness: per-node initial log
+    /// positions and replication that lets nodes fall behind and catch up, and
+    /// (half the seeds) up to four voters kept down through the liveness check. The same seed always gives the same options.
     pub fn from_seed(seed: u64) -> Self {
         let mut rng = SimRng::new(splitmix64(seed ^ 0x6f70_7469_6f6e_7321));
         let r = &mut rng;
@@ -344,6 +373,21 @@ impl SimOptions {
             },
         };
         o.fault_phase = Duration::from_nanos(r.range(20, 100) * timeout);
+        // Drawn last, so the draws above are what they were before freshness.
+        o.freshness = r.chance(700_000).then(|| FreshnessFaults {
+            initial_index: if r.chance(300_000) { 0 } else { r.range(1, 50) },
+            every: Delay::uniform(
+                Duration::from_nanos(min / 4),
+                Duration::from_nanos(r.range(1, 10) * timeout),
+            ),
+            append: r.range(1, 20),
+            catch_up_ppm: r.range(100_000, 1_000_000) as u32,
+        });
+        o.keep_down = if r.chance(500_000) {
+            0
+        } else {
+            r.range(1, 5) as usize
+        };
         o
     }
 
@@ -449,6 +493,21 @@ impl SimOptions {
         self
     }
 
+    /// Sets how many voters stay down through the liveness check of
+    /// [`Simulation::run`] (see [`SimOptions::keep_down`]).
+    #[must_use]
+    pub fn keep_down(mut self, voters: usize) -> Self {
+        self.keep_down = voters;
+        self
+    }
+
+    /// Turns varied freshness on (`Some`) or off.
+    #[must_use]
+    pub fn freshness(mut self, freshness: Option<FreshnessFaults>) -> Self {
+        self.freshness = freshness;
+        self
+    }
+
     /// **Test only:** see [`SimOptions::break_durability`].
     #[must_use]
     pub fn break_durability(mut self, on: bool) -> Self {
@@ -533,6 +592,17 @@ impl fmt::Display for SimOptions {
             )?,
             None => writeln!(f, "  crashes off")?,
         }
+        match &self.freshness {
+            Some(x) => writeln!(
+                f,
+                "  freshness initial index <= {}, replication every {}, append <= {}, catch-up {}",
+                x.initial_index,
+                x.every,
+                x.append,
+                Percent(x.catch_up_ppm)
+            )?,
+            None => writeln!(f, "  freshness fixed")?,
+        }
         writeln!(
             f,
             "  clocks offset <= {}, drift <= ±{} ppm",
@@ -541,9 +611,10 @@ impl fmt::Display for SimOptions {
         )?;
         write!(
             f,
-            "  fault phase {}, liveness bound {} × max election timeout{}",
+            "  fault phase {}, liveness bound {} × max election timeout, {} kept down{}",
             Nanos(nanos(self.fault_phase)),
             self.liveness_timeouts,
+            self.keep_down,
             if self.break_durability {
                 ", DURABILITY BROKEN (test only)"
             } else {

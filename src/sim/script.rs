@@ -61,6 +61,13 @@ pub enum Action {
     RemoveNode(u64),
     /// [`Simulation::set_freshness`].
     SetFreshness(u64, Freshness),
+    /// [`Simulation::replicate`].
+    Replicate {
+        /// The node.
+        node: u64,
+        /// Entries appended (leader) or copied (others).
+        entries: u64,
+    },
     /// [`Simulation::command`] (the outputs are recorded, not returned).
     Command(u64, Input<u64>),
     /// [`Simulation::set_link_delay`].
@@ -124,6 +131,7 @@ impl fmt::Debug for Action {
             Action::AddLearner(n) => write!(f, "AddLearner({n})"),
             Action::RemoveNode(n) => write!(f, "RemoveNode({n})"),
             Action::SetFreshness(n, x) => write!(f, "SetFreshness({n}, {x:?})"),
+            Action::Replicate { node, entries } => write!(f, "Replicate({node}, {entries})"),
             Action::Command(n, i) => write!(f, "Command({n}, {i:?})"),
             Action::SetLinkDelay { from, to, delay } => {
                 write!(f, "SetLinkDelay({from} -> {to}, {delay})")
@@ -167,6 +175,7 @@ impl Simulation {
             Action::AddLearner(n) => self.add_learner(n),
             Action::RemoveNode(n) => self.remove_node(n),
             Action::SetFreshness(n, f) => self.set_freshness(n, f),
+            Action::Replicate { node, entries } => self.replicate(node, entries),
             Action::Command(n, input) => {
                 let _ = self.command(n, input);
             }
@@ -204,6 +213,9 @@ impl Simulation {
     /// outputs waiting for it and its queued inputs are lost; its disk keeps the
     /// last durable `HardState`.
     pub fn crash(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::Crash(node)) {
+            return;
+        }
         self.tracer.mix(0xc0 ^ node);
         if let Some(idx) = self.live_index(node) {
             self.crash_node(idx);
@@ -219,6 +231,12 @@ impl Simulation {
     /// that batch. To lose a write in flight, see
     /// [`Simulation::crash_during_next_write`].
     pub fn crash_mid_batch(&mut self, node: u64, before_output: usize) {
+        if self.defer_in_setup(node, || Action::CrashMidBatch {
+            node,
+            before_output,
+        }) {
+            return;
+        }
         self.tracer.mix(0xc1 ^ node ^ (before_output as u64) << 32);
         if let Some(idx) = self.live_index(node) {
             self.nodes[idx].crash_at_output = Some(before_output);
@@ -228,6 +246,9 @@ impl Simulation {
     /// Arms a crash of `node` at the moment it next issues a `Persist`: the write
     /// is lost (never durable) and so is everything after it in the batch.
     pub fn crash_during_next_write(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::CrashDuringNextWrite(node)) {
+            return;
+        }
         self.tracer.mix(0xcd ^ node);
         if let Some(idx) = self.live_index(node) {
             self.nodes[idx].crash_on_write = true;
@@ -238,6 +259,9 @@ impl Simulation {
     /// membership ([`Simulation::membership`]) and its last freshness. A no-op if it
     /// is up or unknown.
     pub fn restart(&mut self, node: u64) {
+        if self.defer_in_setup(node, || Action::Restart(node)) {
+            return;
+        }
         self.tracer.mix(0xc2 ^ node);
         if node <= super::MAX_NODE_ID && self.nodes.get(node as usize).is_some() {
             self.restart_node(node as usize);
@@ -347,24 +371,20 @@ impl Simulation {
         self.flush_violations();
     }
 
-    /// Sets `node`'s freshness (its log position). It survives crashes, like a log.
-    pub fn set_freshness(&mut self, node: u64, freshness: Freshness) {
-        self.tracer
-            .mix(0xcb ^ node ^ freshness.term ^ freshness.index.rotate_left(32));
-        if let Some(slot) = self.nodes.get_mut(node as usize).filter(|s| s.exists) {
-            slot.freshness = freshness;
-        }
-        if let Some(idx) = self.live_index(node) {
-            self.step_node(idx, Input::SetFreshness(freshness), None);
-            self.flush_violations();
-        }
-    }
-
     /// Steps `node` with `input` now (any input: a command such as
     /// [`Input::Campaign`], or a forged message) and returns the outputs of that
     /// step, which the simulation carries out as usual. Returns nothing if the node is
-    /// down, or if it is waiting on a write (the input is then queued).
+    /// down, or if it is waiting on a write (the input is then queued). Inside
+    /// [`SimOptions::build_with`](super::SimOptions::build_with) the command is
+    /// carried out at time zero, once the initial nodes are up (its outputs are in
+    /// the history and trace, not returned); so are [`Simulation::crash`],
+    /// [`Simulation::crash_mid_batch`], [`Simulation::crash_during_next_write`]
+    /// and [`Simulation::restart`] there.
     pub fn command(&mut self, node: u64, input: Input<u64>) -> Vec<Output<u64>> {
+        if self.setting_up && !self.exists(node) {
+            self.defer_in_setup(node, || Action::Command(node, input));
+            return Vec::new();
+        }
         self.tracer.mix(0xcc ^ node);
         let mut outputs = Vec::new();
         if let Some(idx) = self.live_index(node) {
@@ -479,6 +499,15 @@ impl Simulation {
     /// order, with global timestamps.
     pub fn history(&self) -> &[HistoryEntry] {
         &self.history
+    }
+
+    /// Every term that has had a leader, in term order, with its leader (the first,
+    /// if the checker found two): the safety checker's record, in which a leader
+    /// counts once its leadership can be seen (see [`ViolationKind::TwoLeaders`]).
+    ///
+    /// [`ViolationKind::TwoLeaders`]: super::ViolationKind::TwoLeaders
+    pub fn elected(&self) -> impl Iterator<Item = (crate::Term, u64)> + '_ {
+        self.checker.leaders()
     }
 
     /// The entries of [`Simulation::history`] where a node became leader.

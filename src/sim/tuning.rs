@@ -17,6 +17,8 @@ pub(crate) struct Overrides {
     pub(crate) configs: BTreeMap<u64, Config>,
     /// Clocks used instead of a random one when the node is created.
     pub(crate) clocks: BTreeMap<u64, Clock>,
+    /// Freshness set for a node before it was created (applied at its start).
+    pub(crate) freshness: BTreeMap<u64, crate::Freshness>,
 }
 
 impl SimOptions {
