@@ -60,7 +60,10 @@ fn main() {
 
     // 1. A follower handling its leader's heartbeat (reply + timer restart).
     let mut f = node(2, 5);
-    let hb = Message::Heartbeat { term: Term(1) };
+    let hb = Message::Heartbeat {
+        term: Term(1),
+        hand_over: false,
+    };
     let follower_hb = median_ns(500_000, |i| {
         out.clear();
         f.step_into(
@@ -83,6 +86,7 @@ fn main() {
         let message = Message::VoteRequest {
             term: Term(i + 1),
             pre_vote: false,
+            transfer: false,
             freshness: Default::default(),
         };
         f.step_into(
@@ -122,7 +126,12 @@ fn main() {
             l.step_into(
                 Input::Receive {
                     from,
-                    message: Message::HeartbeatResponse { term },
+                    message: Message::HeartbeatResponse {
+                        term,
+                        freshness: Default::default(),
+                        priority: 0,
+                        witness: false,
+                    },
                 },
                 now,
                 &mut out,

@@ -63,6 +63,29 @@ pub struct Config {
     /// Seed for the election-timeout draws. Combined with the node id, so the same
     /// seed on every node still gives every node its own timeouts. Default 0.
     pub seed: u64,
+    /// This node's leadership priority (preferred leaders). Default 0.
+    ///
+    /// A leader that hears, in a heartbeat reply, from a voter with a strictly
+    /// higher priority that is at least as fresh as the leader and not a witness
+    /// hands leadership over to it with a transfer (see
+    /// [`Input::TransferLeadership`](crate::Input::TransferLeadership)) — but only
+    /// once it has led for [`Config::PRIORITY_HOLD_OFF`] election timeouts
+    /// (`election_timeout_max` each) and at most once per such period: a preferred
+    /// node that keeps crashing and coming back does not cause an election each
+    /// time. Hand-overs only ever go to a strictly higher priority, so they cannot
+    /// ping-pong. Priority changes nothing about who may vote for whom, so an
+    /// election never waits for a preferred node.
+    pub priority: u8,
+    /// A non-leading voter (witness): it votes and counts towards every quorum like
+    /// any voter, but never campaigns. Its election timer only makes it forget a
+    /// silent leader; [`Input::Campaign`](crate::Input::Campaign) is rejected with
+    /// [`CommandError::Witness`](crate::CommandError::Witness), and it ignores a
+    /// leader's request to take over (a transfer to it fails as soon as the leader
+    /// hears its heartbeat reply, which says it is a witness). Default off.
+    ///
+    /// Use it for tie-breaker sites: a cluster needs a quorum of voters *that can
+    /// lead* to elect a leader, so at least one voter must not be a witness.
+    pub witness: bool,
 }
 
 impl Default for Config {
@@ -76,11 +99,19 @@ impl Default for Config {
             min_voters: 1,
             max_voters: usize::MAX,
             seed: 0,
+            priority: 0,
+            witness: false,
         }
     }
 }
 
 impl Config {
+    /// How many election timeouts (`election_timeout_max` each) a leader waits
+    /// after winning, and after a hand-over attempt that did not complete, before it
+    /// hands over to a voter of higher [`Config::priority`]: the rate limit of
+    /// priority hand-overs.
+    pub const PRIORITY_HOLD_OFF: u32 = 10;
+
     /// Sets the election-timeout range `[min, max)`.
     #[must_use]
     pub fn with_election_timeout(mut self, min: Duration, max: Duration) -> Self {
@@ -128,6 +159,20 @@ impl Config {
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Sets this node's leadership priority (see [`Config::priority`]).
+    #[must_use]
+    pub fn with_priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Makes this node a non-leading voter, or not (see [`Config::witness`]).
+    #[must_use]
+    pub fn with_witness(mut self, witness: bool) -> Self {
+        self.witness = witness;
         self
     }
 
@@ -195,7 +240,13 @@ impl Settings {
 
     /// The configuration these settings were made from, with the protocol switches
     /// (stored beside the settings, where they pack into spare bytes).
-    pub(crate) fn config(&self, pre_vote: bool, check_quorum: bool) -> Config {
+    pub(crate) fn config(
+        &self,
+        pre_vote: bool,
+        check_quorum: bool,
+        priority: u8,
+        witness: bool,
+    ) -> Config {
         Config {
             election_timeout_min: Duration::from_nanos(self.election_min),
             election_timeout_max: Duration::from_nanos(self.election_max),
@@ -205,7 +256,23 @@ impl Settings {
             min_voters: self.min_voters(),
             max_voters: self.max_voters(),
             seed: self.seed,
+            priority,
+            witness,
         }
+    }
+
+    /// The rate limit of priority hand-overs (see [`Config::PRIORITY_HOLD_OFF`]).
+    pub(crate) fn priority_hold_off(&self) -> Duration {
+        Duration::from_nanos(
+            self.election_max
+                .saturating_mul(u64::from(Config::PRIORITY_HOLD_OFF)),
+        )
+    }
+
+    /// How long a leadership transfer may take before the leader abandons it: one
+    /// election timeout (`election_timeout_max`, the longest a follower may wait).
+    pub(crate) fn transfer_timeout(&self) -> Duration {
+        Duration::from_nanos(self.election_max)
     }
 
     pub(crate) fn min_voters(&self) -> usize {

@@ -35,6 +35,14 @@ pub struct Election<I: NodeId = u64> {
     pub(crate) pre_vote: bool,
     /// `Config::check_quorum`.
     pub(crate) check_quorum: bool,
+    /// `Config::witness`: votes, never campaigns.
+    pub(crate) witness: bool,
+    /// `Config::priority`.
+    pub(crate) priority: u8,
+    /// Follower: the leader of the current term announced a hand-over (its last
+    /// heartbeat carried `hand_over`), so a transfer-marked vote request for the
+    /// next term may bypass stickiness. Cleared with the leader.
+    pub(crate) hand_over_seen: bool,
     pub(crate) id: I,
     pub(crate) role: Role,
     pub(crate) term: Term,
@@ -98,6 +106,9 @@ impl<I: NodeId> Election<I> {
             config: Settings::new(&config),
             pre_vote: config.pre_vote,
             check_quorum: config.check_quorum,
+            witness: config.witness,
+            priority: config.priority,
+            hand_over_seen: false,
             id,
             role: Role::Follower,
             term: hard.term,
@@ -193,6 +204,9 @@ impl<I: NodeId> Election<I> {
         if self.role == Role::Leader {
             if self.timers.is_due(Timer::CheckQuorum, now) {
                 self.check_quorum(now);
+                if self.role == Role::Leader {
+                    self.check_transfer(now, out);
+                }
             }
             // A failed check made this node a follower with a fresh election timer.
             if self.role == Role::Leader && self.timers.is_due(Timer::Heartbeat, now) {
@@ -268,7 +282,12 @@ impl<I: NodeId> Election<I> {
 
     /// The configuration.
     pub fn config(&self) -> Config {
-        self.config.config(self.pre_vote, self.check_quorum)
+        self.config.config(
+            self.pre_vote,
+            self.check_quorum,
+            self.priority,
+            self.witness,
+        )
     }
 
     /// Counters of what this node has done and dropped.
@@ -294,7 +313,26 @@ impl<I: NodeId> Election<I> {
             voters: self.membership.voters().len(),
             learners: self.membership.learners().len(),
             next_deadline: self.next_deadline(),
+            transfer: self.transfer_target(),
         }
+    }
+
+    /// Leader: the voter a pending leadership transfer hands over to; `None` when
+    /// no transfer is pending or this node does not lead. (A leader with a pending
+    /// transfer has announced that it is leaving: anything that relies on it staying
+    /// leader, such as a lease, must not.)
+    pub fn transfer_target(&self) -> Option<I> {
+        if self.role != Role::Leader {
+            return None;
+        }
+        let index = self.tally.handover_target()?;
+        self.membership.voters().get(index).copied()
+    }
+
+    /// Leader: whether a leadership transfer is pending (see
+    /// [`Election::transfer_target`]).
+    pub(crate) fn transfer_pending(&self) -> bool {
+        self.role == Role::Leader && self.tally.handover_target().is_some()
     }
 
     /// Bytes of heap memory this node holds (its membership and tally). Add

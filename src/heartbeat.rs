@@ -11,13 +11,14 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
+        hand_over: bool,
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
             self.stats.dropped_stale.bump();
-            self.send(from, Message::HeartbeatResponse { term: self.term }, out);
+            self.reply_heartbeat(from, self.term, out);
             return;
         }
         if term == self.term {
@@ -38,12 +39,32 @@ impl<I: NodeId> Election<I> {
             self.voted_for = Some(from);
         }
         self.leader_contact = now;
+        self.hand_over_seen = hand_over;
         self.arm_election_timer(now, false);
-        self.send(from, Message::HeartbeatResponse { term }, out);
+        self.reply_heartbeat(from, term, out);
+    }
+
+    /// Answers a heartbeat in `term`, telling the leader whether this node could
+    /// take over (for hand-overs).
+    fn reply_heartbeat(&self, to: I, term: Term, out: &mut Vec<Output<I>>) {
+        let message = Message::HeartbeatResponse {
+            term,
+            freshness: self.freshness,
+            priority: self.priority,
+            witness: self.witness,
+        };
+        self.send(to, message, out);
     }
 
     /// A reply to one of our heartbeats.
-    pub(crate) fn on_heartbeat_response(&mut self, from: I, term: Term, now: Instant) {
+    pub(crate) fn on_heartbeat_response(
+        &mut self,
+        from: I,
+        term: Term,
+        standing: (crate::Freshness, u8, bool),
+        now: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
         if term > self.term {
             // Someone moved on to a newer term: we are not the leader any more.
             self.become_follower(term, now);
@@ -62,15 +83,13 @@ impl<I: NodeId> Election<I> {
         // the armed CheckQuorum deadline stays a lower bound of the true one, and is
         // re-derived when it comes due.
         self.tally.contact(&self.membership, from, now);
+        let (freshness, priority, witness) = standing;
+        self.note_standing(from, freshness, priority, witness, now, out);
     }
 
     /// Time for the next heartbeat (called on the leader only).
     pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
-        out.push(Output::Broadcast {
-            message: Message::Heartbeat { term: self.term },
-        });
-        self.timers
-            .set(Timer::Heartbeat, now + self.config.heartbeat_interval());
+        self.broadcast_heartbeat(now, out);
     }
 
     /// CheckQuorum (leader only): step down if a quorum of voters (this node
@@ -83,6 +102,7 @@ impl<I: NodeId> Election<I> {
     pub(crate) fn check_quorum(&mut self, now: Instant) {
         if self.role != Role::Leader || !self.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
+            self.arm_transfer_deadline();
             return;
         }
         let lapses = self
@@ -100,6 +120,7 @@ impl<I: NodeId> Election<I> {
         } else {
             self.timers.set(Timer::CheckQuorum, lapses);
         }
+        self.arm_transfer_deadline();
     }
 
     pub(crate) fn send(&self, to: I, message: Message, out: &mut Vec<Output<I>>) {

@@ -24,6 +24,13 @@ pub(crate) enum Recorded {
 
 /// One slot per voter (indexed like `Membership::voters`), with running counts.
 ///
+/// Everything lives in one heap allocation, made only while campaigning or leading
+/// (a follower's tally is empty, so it costs a follower nothing but the pointer):
+/// [`HEAD`] words first — the yes/no counts, and the leader's hand-over state (the
+/// target of a pending leadership transfer, and the instant that ends it or, with no
+/// transfer pending, the instant before which no priority hand-over starts) — then
+/// one slot per voter.
+///
 /// In a (pre-)election round a slot says what the voter answered: unknown, refused,
 /// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
 /// unknown). A leader keeps the same slots as its last contact with each voter:
@@ -33,9 +40,23 @@ pub(crate) enum Recorded {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
     slots: Box<[u64]>,
-    yes: u32,
-    no: u32,
 }
+
+/// Header words in front of the voter slots.
+const HEAD: usize = 4;
+/// Header word: yes count (high 32 bits) and no count (low 32 bits).
+const COUNTS: usize = 0;
+/// Header word (leader): the hand-over target's voter index + 1, or 0 for none.
+const TARGET: usize = 1;
+/// Header word (leader): nanoseconds of the hand-over instant (see
+/// [`Tally::handover_until`]).
+const UNTIL: usize = 2;
+/// Header word (leader): the candidate successor's voter index + 1 (0 for none) in
+/// the low 32 bits; [`ANSWERED`] once it was chosen in the current heartbeat round.
+const SUCCESSOR: usize = 3;
+/// Bit of the [`SUCCESSOR`] word: the current heartbeat round has its first
+/// eligible answer.
+const ANSWERED: u64 = 1 << 63;
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
 /// keeps `now` far below `Instant::MAX`).
@@ -46,14 +67,41 @@ fn at(now: Instant) -> u64 {
 impl Tally {
     /// Clears the tally for a new round over `members`' voters.
     pub(crate) fn reset<I: NodeId>(&mut self, members: &Membership<I>) {
-        let voters = members.voters().len();
-        if self.slots.len() == voters {
+        let len = HEAD + members.voters().len();
+        if self.slots.len() == len {
             self.slots.fill(UNKNOWN);
         } else {
-            self.slots = alloc::vec![UNKNOWN; voters].into_boxed_slice();
+            self.slots = alloc::vec![UNKNOWN; len].into_boxed_slice();
         }
-        self.yes = 0;
-        self.no = 0;
+    }
+
+    fn voter_slot<I: NodeId>(&mut self, members: &Membership<I>, id: I) -> Option<&mut u64> {
+        let i = members.voter_index(id)?;
+        self.slots.get_mut(HEAD + i)
+    }
+
+    fn voter_slots(&self) -> &[u64] {
+        self.slots.get(HEAD..).unwrap_or_default()
+    }
+
+    fn head(&self, word: usize) -> u64 {
+        self.slots.get(word).copied().unwrap_or(0)
+    }
+
+    fn set_head(&mut self, word: usize, value: u64) {
+        if let Some(w) = self.slots.get_mut(word) {
+            *w = value;
+        }
+    }
+
+    fn set_counts(&mut self, yes: usize, no: usize) {
+        let yes = u64::try_from(yes)
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        let no = u64::try_from(no)
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        self.set_head(COUNTS, yes << 32 | no);
     }
 
     /// Records `id`'s answer in this round, received at `now`.
@@ -64,30 +112,30 @@ impl Tally {
         yes: bool,
         now: Instant,
     ) -> Recorded {
-        let Some(slot) = members.voter_index(id).and_then(|i| self.slots.get_mut(i)) else {
+        let Some(slot) = self.voter_slot(members, id) else {
             return Recorded::NotAVoter;
         };
         if *slot != UNKNOWN {
             return Recorded::Duplicate;
         }
+        *slot = if yes { at(now) } else { REFUSED };
+        let (y, n) = (self.yes(), self.no());
         if yes {
-            *slot = at(now);
-            self.yes += 1;
+            self.set_counts(y + 1, n);
         } else {
-            *slot = REFUSED;
-            self.no += 1;
+            self.set_counts(y, n + 1);
         }
         Recorded::Counted
     }
 
     /// Distinct voters that said yes.
     pub(crate) fn yes(&self) -> usize {
-        self.yes as usize
+        (self.head(COUNTS) >> 32) as usize
     }
 
     /// Distinct voters that said no.
     pub(crate) fn no(&self) -> usize {
-        self.no as usize
+        (self.head(COUNTS) & u64::from(u32::MAX)) as usize
     }
 
     /// Turns the won election's tally into the leader's contact table: a new leader
@@ -96,14 +144,80 @@ impl Tally {
     /// `election_timeout_min` to hear from its voters before CheckQuorum can depose
     /// it, as etcd's first check-quorum period does.)
     pub(crate) fn start_contacts(&mut self, now: Instant) {
-        self.slots.fill(at(now));
+        if let Some(slots) = self.slots.get_mut(HEAD..) {
+            slots.fill(at(now));
+        }
+        self.set_head(TARGET, 0);
+        self.set_head(UNTIL, 0);
+        self.set_head(SUCCESSOR, 0);
     }
 
     /// Leader: voter `id` was heard from at `now`. Non-voters are ignored.
     pub(crate) fn contact<I: NodeId>(&mut self, members: &Membership<I>, id: I, now: Instant) {
-        if let Some(slot) = members.voter_index(id).and_then(|i| self.slots.get_mut(i)) {
+        if let Some(slot) = self.voter_slot(members, id) {
             *slot = (*slot).max(at(now));
         }
+    }
+
+    /// Leader: voter `id`'s last contact, if it was ever heard from.
+    pub(crate) fn last_contact<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        id: I,
+    ) -> Option<Instant> {
+        let slot = *self.voter_slots().get(members.voter_index(id)?)?;
+        (slot != UNKNOWN && slot != REFUSED).then(|| Instant::from_nanos(slot - 1))
+    }
+
+    /// Leader: the voter index of the pending hand-over's target, if any.
+    pub(crate) fn handover_target(&self) -> Option<usize> {
+        usize::try_from(self.head(TARGET)).ok()?.checked_sub(1)
+    }
+
+    /// Leader: sets (or clears) the hand-over target.
+    pub(crate) fn set_handover_target(&mut self, index: Option<usize>) {
+        let word = index.map_or(0, |i| u64::try_from(i).unwrap_or(u64::MAX - 1) + 1);
+        self.set_head(TARGET, word);
+    }
+
+    /// Leader: with a transfer pending, the instant it is abandoned; otherwise the
+    /// instant before which no priority hand-over starts.
+    pub(crate) fn handover_until(&self) -> Instant {
+        Instant::from_nanos(self.head(UNTIL))
+    }
+
+    /// Leader: a heartbeat round starts; the next eligible answer picks the
+    /// candidate successor.
+    pub(crate) fn new_heartbeat_round(&mut self) {
+        let word = self.head(SUCCESSOR) & !ANSWERED;
+        self.set_head(SUCCESSOR, word);
+    }
+
+    /// Leader: voter number `index` answered a heartbeat, able to take over or
+    /// not. The first eligible answer of a round becomes the candidate successor
+    /// (the most reachable voter); a successor that answers ineligible is dropped.
+    pub(crate) fn note_successor(&mut self, index: usize, eligible: bool) {
+        let word = self.head(SUCCESSOR);
+        let Ok(index) = u64::try_from(index) else {
+            return;
+        };
+        if eligible && word & ANSWERED == 0 {
+            self.set_head(SUCCESSOR, (index + 1) | ANSWERED);
+        } else if !eligible && word & !ANSWERED == index + 1 {
+            self.set_head(SUCCESSOR, word & ANSWERED);
+        }
+    }
+
+    /// Leader: the candidate successor's voter index, if any.
+    pub(crate) fn successor(&self) -> Option<usize> {
+        usize::try_from(self.head(SUCCESSOR) & !ANSWERED)
+            .ok()?
+            .checked_sub(1)
+    }
+
+    /// Leader: sets [`Tally::handover_until`].
+    pub(crate) fn set_handover_until(&mut self, until: Instant) {
+        self.set_head(UNTIL, until.as_nanos());
     }
 
     /// Leader `me`: the latest instant at which a quorum of voters (`me` included,
@@ -126,7 +240,7 @@ impl Tally {
             return Some(Instant::MAX);
         }
         let count_at_least = |x: u64| {
-            self.slots
+            self.voter_slots()
                 .iter()
                 .enumerate()
                 .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
@@ -157,12 +271,17 @@ impl Tally {
         new: &Membership<I>,
         now: Instant,
     ) {
-        let mut slots = Vec::with_capacity(new.voters().len());
+        let mut slots = Vec::with_capacity(HEAD + new.voters().len());
+        let target = self
+            .handover_target()
+            .and_then(|i| old.voters().get(i))
+            .and_then(|id| new.voter_index(*id));
+        slots.extend([0, 0, self.head(UNTIL), 0]);
         let (mut yes, mut no) = (0, 0);
         for id in new.voters() {
             let slot = old
                 .voter_index(*id)
-                .and_then(|i| self.slots.get(i).copied())
+                .and_then(|i| self.voter_slots().get(i).copied())
                 .unwrap_or(at(now));
             match slot {
                 UNKNOWN => {}
@@ -173,9 +292,9 @@ impl Tally {
         }
         *self = Tally {
             slots: slots.into_boxed_slice(),
-            yes,
-            no,
         };
+        self.set_counts(yes, no);
+        self.set_handover_target(target);
     }
 
     /// Heap bytes held.

@@ -17,7 +17,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
-        pre_vote: bool,
+        (pre_vote, transfer): (bool, bool),
         freshness: Freshness,
         now: Instant,
         out: &mut Vec<Output<I>>,
@@ -29,7 +29,8 @@ impl<I: NodeId> Election<I> {
             self.refuse_vote(from, requester_term, pre_vote, out);
             return;
         }
-        let sticky = self.in_lease(now);
+        let sticky = self.in_lease(now)
+            && !(transfer && !pre_vote && self.honours_transfer_mark(from, term));
         if sticky && (term > self.term || pre_vote) {
             // Leader stickiness (thesis §4.2.3): a live leader exists, so neither grant
             // nor let the request move our term.
@@ -166,17 +167,26 @@ impl<I: NodeId> Election<I> {
             Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             } => {
-                self.on_vote_request(from, term, pre_vote, freshness, now, out);
+                self.on_vote_request(from, term, (pre_vote, transfer), freshness, now, out);
             }
             Message::VoteResponse {
                 term,
                 pre_vote,
                 granted,
             } => self.on_vote_response(from, term, pre_vote, granted, now, out),
-            Message::Heartbeat { term } => self.on_heartbeat(from, term, now, out),
-            Message::HeartbeatResponse { term } => self.on_heartbeat_response(from, term, now),
+            Message::Heartbeat { term, hand_over } => {
+                self.on_heartbeat(from, term, hand_over, now, out);
+            }
+            Message::HeartbeatResponse {
+                term,
+                freshness,
+                priority,
+                witness,
+            } => self.on_heartbeat_response(from, term, (freshness, priority, witness), now, out),
+            Message::TimeoutNow { term } => self.on_timeout_now(from, term, now, out),
         }
     }
 }

@@ -7,15 +7,24 @@
 //! [`DecodeError`] — never a panic — so untrusted network input can be dropped and
 //! counted.
 //!
-//! Layout (integers little-endian):
+//! Layout (integers little-endian), version 2:
 //!
 //! ```text
-//! byte 0      version (high nibble, 1) | kind (low nibble: 1 VoteRequest,
-//!             2 VoteResponse, 3 Heartbeat, 4 HeartbeatResponse)
-//! byte 1      flags: bit 0 pre_vote, bit 1 granted (vote messages only; others 0)
+//! byte 0      version (high nibble, 2) | kind (low nibble: 1 VoteRequest,
+//!             2 VoteResponse, 3 Heartbeat, 4 HeartbeatResponse, 5 TimeoutNow)
+//! byte 1      flags: bit 0 pre_vote (vote messages), bit 1 granted (VoteResponse),
+//!             bit 2 transfer (VoteRequest), bit 3 hand_over (Heartbeat),
+//!             bit 4 witness (HeartbeatResponse); bits a kind does not define are 0
 //! bytes 2-9   term
-//! bytes 10-25 VoteRequest only: freshness term, freshness index
+//! bytes 10-25 VoteRequest, HeartbeatResponse: freshness term, freshness index
+//! byte 26     HeartbeatResponse: priority
 //! ```
+//!
+//! Version 1 (no transfer mark, hand-over, standing or `TimeoutNow`) is not
+//! decoded: a version-1 decoder rejects every version-2 message with
+//! [`DecodeError::UnsupportedVersion`], and this one rejects version 1 the same way,
+//! so a mixed-version cluster drops (and counts) the other side's messages rather
+//! than misreading them. Upgrade every node together.
 
 use core::fmt;
 use core::ops::Deref;
@@ -24,9 +33,12 @@ use thiserror::Error;
 
 use crate::{Freshness, Message, Term};
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const PRE_VOTE: u8 = 1;
 const GRANTED: u8 = 2;
+const TRANSFER: u8 = 4;
+const HAND_OVER: u8 = 8;
+const WITNESS: u8 = 16;
 
 /// Why bytes are not a [`Message`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Error)]
@@ -36,7 +48,7 @@ pub enum DecodeError {
     #[error("empty message")]
     Empty,
     /// A wire version this build does not speak.
-    #[error("unsupported wire version {0} (this build speaks version 1)")]
+    #[error("unsupported wire version {0} (this build speaks version 2)")]
     UnsupportedVersion(u8),
     /// An unknown message kind.
     #[error("unknown message kind {0}")]
@@ -82,14 +94,19 @@ impl fmt::Debug for Encoded {
 }
 
 impl Message {
-    /// The longest encoding (a vote request): 26 bytes.
-    pub const MAX_ENCODED_LEN: usize = 26;
+    /// The longest encoding (a heartbeat response): 27 bytes.
+    pub const MAX_ENCODED_LEN: usize = 27;
 
     /// Encodes the message (see the [`wire`](crate::wire) layout).
     ///
     /// ```
     /// use ballot::{Freshness, Message, Term};
-    /// let m = Message::VoteRequest { term: Term(7), pre_vote: true, freshness: Freshness::new(6, 42) };
+    /// let m = Message::VoteRequest {
+    ///     term: Term(7),
+    ///     pre_vote: true,
+    ///     transfer: false,
+    ///     freshness: Freshness::new(6, 42),
+    /// };
     /// let bytes = m.encode();
     /// assert_eq!(bytes.len(), 26);
     /// assert_eq!(Message::decode(&bytes), Ok(m));
@@ -97,29 +114,46 @@ impl Message {
     /// ```
     pub fn encode(&self) -> Encoded {
         let mut bytes = [0u8; Message::MAX_ENCODED_LEN];
+        let mut put_freshness = |f: Freshness| {
+            bytes[10..18].copy_from_slice(&f.term.to_le_bytes());
+            bytes[18..26].copy_from_slice(&f.index.to_le_bytes());
+        };
         let (kind, flags, term) = match *self {
             Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             } => {
-                bytes[10..18].copy_from_slice(&freshness.term.to_le_bytes());
-                bytes[18..26].copy_from_slice(&freshness.index.to_le_bytes());
-                (1, flag(pre_vote, PRE_VOTE), term)
+                put_freshness(freshness);
+                (1, flag(pre_vote, PRE_VOTE) | flag(transfer, TRANSFER), term)
             }
             Message::VoteResponse {
                 term,
                 pre_vote,
                 granted,
             } => (2, flag(pre_vote, PRE_VOTE) | flag(granted, GRANTED), term),
-            Message::Heartbeat { term } => (3, 0, term),
-            Message::HeartbeatResponse { term } => (4, 0, term),
+            Message::Heartbeat { term, hand_over } => (3, flag(hand_over, HAND_OVER), term),
+            Message::HeartbeatResponse {
+                term,
+                freshness,
+                priority,
+                witness,
+            } => {
+                put_freshness(freshness);
+                bytes[26] = priority;
+                (4, flag(witness, WITNESS), term)
+            }
+            Message::TimeoutNow { term } => (5, 0, term),
         };
         bytes[0] = VERSION << 4 | kind;
         bytes[1] = flags;
         bytes[2..10].copy_from_slice(&term.get().to_le_bytes());
-        let len = if kind == 1 { 26 } else { 10 };
-        Encoded { bytes, len }
+        let len = length(kind).unwrap_or(10);
+        Encoded {
+            bytes,
+            len: len as u8,
+        }
     }
 
     /// Decodes bytes produced by [`Message::encode`]. Any other input gives a
@@ -130,11 +164,7 @@ impl Message {
             return Err(DecodeError::UnsupportedVersion(head >> 4));
         }
         let kind = head & 0x0f;
-        let expected = match kind {
-            1 => 26,
-            2..=4 => 10,
-            other => return Err(DecodeError::UnknownKind(other)),
-        };
+        let expected = length(kind).ok_or(DecodeError::UnknownKind(kind))?;
         if bytes.len() != expected {
             return Err(DecodeError::WrongLength {
                 expected,
@@ -143,8 +173,10 @@ impl Message {
         }
         let flags = bytes[1];
         let allowed = match kind {
-            1 => PRE_VOTE,
+            1 => PRE_VOTE | TRANSFER,
             2 => PRE_VOTE | GRANTED,
+            3 => HAND_OVER,
+            4 => WITNESS,
             _ => 0,
         };
         if flags & !allowed != 0 {
@@ -152,20 +184,41 @@ impl Message {
         }
         let term = Term(u64_at(bytes, 2));
         let pre_vote = flags & PRE_VOTE != 0;
+        let freshness = Freshness::new(u64_at(bytes, 10), u64_at(bytes, 18));
         Ok(match kind {
             1 => Message::VoteRequest {
                 term,
                 pre_vote,
-                freshness: Freshness::new(u64_at(bytes, 10), u64_at(bytes, 18)),
+                transfer: flags & TRANSFER != 0,
+                freshness,
             },
             2 => Message::VoteResponse {
                 term,
                 pre_vote,
                 granted: flags & GRANTED != 0,
             },
-            3 => Message::Heartbeat { term },
-            _ => Message::HeartbeatResponse { term },
+            3 => Message::Heartbeat {
+                term,
+                hand_over: flags & HAND_OVER != 0,
+            },
+            4 => Message::HeartbeatResponse {
+                term,
+                freshness,
+                priority: bytes.get(26).copied().unwrap_or(0),
+                witness: flags & WITNESS != 0,
+            },
+            _ => Message::TimeoutNow { term },
         })
+    }
+}
+
+/// The encoded length of a message of `kind`, or `None` for an unknown kind.
+const fn length(kind: u8) -> Option<usize> {
+    match kind {
+        1 => Some(26),
+        2 | 3 | 5 => Some(10),
+        4 => Some(27),
+        _ => None,
     }
 }
 

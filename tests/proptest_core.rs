@@ -147,7 +147,7 @@ fn carry_out(
                         prop_assert_eq!(first, to, "node {} voted twice in {:?}", id, term);
                         ballots.entry((term, to)).or_default().insert(id);
                     }
-                    Message::HeartbeatResponse { term } => {
+                    Message::HeartbeatResponse { term, .. } => {
                         prop_assert!(term <= disk.term, "answered in an unpersisted term");
                     }
                     _ => {}
@@ -161,7 +161,7 @@ fn carry_out(
                         pre_vote: false,
                         ..
                     }
-                    | Message::Heartbeat { term } => {
+                    | Message::Heartbeat { term, .. } => {
                         let own = HardState {
                             term,
                             voted_for: Some(id),
@@ -210,13 +210,14 @@ fn term() -> impl Strategy<Value = Term> {
 fn message() -> impl Strategy<Value = Message> {
     let freshness = (0u64..3, 0u64..3).prop_map(|(t, i)| Freshness::new(t, i));
     prop_oneof![
-        (term(), any::<bool>(), freshness).prop_map(|(term, pre_vote, freshness)| {
-            Message::VoteRequest {
+        (term(), any::<bool>(), any::<bool>(), freshness.clone()).prop_map(
+            |(term, pre_vote, transfer, freshness)| Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             }
-        }),
+        ),
         (term(), any::<bool>(), any::<bool>()).prop_map(|(term, pre_vote, granted)| {
             Message::VoteResponse {
                 term,
@@ -224,8 +225,19 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        term().prop_map(|term| Message::Heartbeat { term }),
-        term().prop_map(|term| Message::HeartbeatResponse { term }),
+        (term(), any::<bool>())
+            .prop_map(|(term, hand_over)| Message::Heartbeat { term, hand_over }),
+        (term(), freshness, 0u8..3, any::<bool>()).prop_map(
+            |(term, freshness, priority, witness)| {
+                Message::HeartbeatResponse {
+                    term,
+                    freshness,
+                    priority,
+                    witness,
+                }
+            }
+        ),
+        term().prop_map(|term| Message::TimeoutNow { term }),
     ]
 }
 

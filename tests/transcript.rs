@@ -17,6 +17,7 @@
 //! config k=v ...              settings for nodes created or restarted after it:
 //!                             pre_vote=on|off check_quorum=on|off min_voters=N
 //!                             max_voters=N seed=N election=150..300 heartbeat=50 (ms)
+//!                             priority=N witness=on|off
 //! cluster 1 2 3 [learners 4]  create every member with this membership
 //! node 4 voters 1 2 3 4 [learners 5]   create one node with its own membership
 //! status                      one line per node
@@ -36,13 +37,16 @@
 //! isolate <id> / heal         cut a node off the network / reconnect everyone
 //! crash <id> / restart <id>   lose a node's memory / rebuild it from its last Persist
 //! campaign <targets>   step-down <targets>   freshness <targets> <term>/<index>
+//! transfer <targets> <to>     forget-leader <targets>
 //! add-voter <targets> <id>   add-learner <targets> <id>   remove <targets> <id>
 //! ```
 //!
 //! `<targets>` is `all` (every running node) or a comma-separated list of ids.
 //! Messages print (and parse) as `PreVote t2`, `Vote t2 fresh=1/5`,
 //! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2`,
-//! `HeartbeatResp t2`.
+//! `HeartbeatResp t2`, `Vote t3 transfer`, `Heartbeat t2 hand-over`,
+//! `HeartbeatResp t2 fresh=1/5 prio=3 witness` (fields at their defaults are left
+//! out), `TimeoutNow t2`.
 
 use ballot::{
     Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
@@ -195,6 +199,10 @@ impl Env {
             }
             "campaign" => self.command(args, |_| Ok(Input::Campaign))?,
             "step-down" => self.command(args, |_| Ok(Input::StepDown))?,
+            "transfer" => {
+                self.command(args, |a| Ok(Input::TransferLeadership(number(one(a)?)?)))?
+            }
+            "forget-leader" => self.command(args, |_| Ok(Input::ForgetLeader))?,
             "add-voter" => self.command(args, |a| Ok(Input::AddVoter(number(one(a)?)?)))?,
             "add-learner" => self.command(args, |a| Ok(Input::AddLearner(number(one(a)?)?)))?,
             "remove" => self.command(args, |a| Ok(Input::RemoveNode(number(one(a)?)?)))?,
@@ -219,6 +227,10 @@ impl Env {
                 "min_voters" => c.with_min_voters(number(value)? as usize),
                 "max_voters" => c.with_max_voters(number(value)? as usize),
                 "seed" => c.with_seed(number(value)?),
+                "priority" => c.with_priority(
+                    u8::try_from(number(value)?).map_err(|_| "priority is 0..=255")?,
+                ),
+                "witness" => c.with_witness(on()?),
                 "heartbeat" => c.with_heartbeat_interval(millis(value)?),
                 "election" => {
                     let (min, max) = value.split_once("..").ok_or("election=min..max")?;
@@ -447,7 +459,10 @@ impl Env {
 fn is_heartbeat(m: &Message) -> bool {
     matches!(
         m,
-        Message::Heartbeat { .. } | Message::HeartbeatResponse { .. }
+        Message::Heartbeat {
+            hand_over: false,
+            ..
+        } | Message::HeartbeatResponse { .. }
     )
 }
 
@@ -504,15 +519,18 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
         ["rejected"] => Ok(false),
         _ => Err("expected granted or rejected".to_string()),
     };
-    let freshness = || match rest {
-        [] => Ok(Freshness::default()),
-        [f] => fresh(f.strip_prefix("fresh=").ok_or("expected fresh=<t>/<i>")?),
-        _ => Err("too many words".to_string()),
+    let flag = |name: &str| rest.contains(&name);
+    let freshness = || -> Result<Freshness, String> {
+        match rest.iter().find_map(|w| w.strip_prefix("fresh=")) {
+            None => Ok(Freshness::default()),
+            Some(f) => fresh(f),
+        }
     };
     Ok(match *kind {
         "PreVote" | "Vote" => Message::VoteRequest {
             term,
             pre_vote: *kind == "PreVote",
+            transfer: flag("transfer"),
             freshness: freshness()?,
         },
         "PreVoteResp" | "VoteResp" => Message::VoteResponse {
@@ -520,8 +538,20 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
             pre_vote: *kind == "PreVoteResp",
             granted: granted()?,
         },
-        "Heartbeat" => Message::Heartbeat { term },
-        "HeartbeatResp" => Message::HeartbeatResponse { term },
+        "Heartbeat" => Message::Heartbeat {
+            term,
+            hand_over: flag("hand-over"),
+        },
+        "HeartbeatResp" => Message::HeartbeatResponse {
+            term,
+            freshness: freshness()?,
+            priority: match rest.iter().find_map(|w| w.strip_prefix("prio=")) {
+                None => 0,
+                Some(p) => p.parse().map_err(|_| format!("bad priority {p:?}"))?,
+            },
+            witness: flag("witness"),
+        },
+        "TimeoutNow" => Message::TimeoutNow { term },
         other => return Err(format!("unknown message {other:?}")),
     })
 }
@@ -531,17 +561,12 @@ fn show_message(m: &Message) -> String {
         Message::VoteRequest {
             term,
             pre_vote,
+            transfer,
             freshness,
         } => {
             let kind = if pre_vote { "PreVote" } else { "Vote" };
-            if freshness == Freshness::default() {
-                format!("{kind} t{term}")
-            } else {
-                format!(
-                    "{kind} t{term} fresh={}/{}",
-                    freshness.term, freshness.index
-                )
-            }
+            let mark = if transfer { " transfer" } else { "" };
+            format!("{kind} t{term}{}{mark}", show_freshness(freshness))
         }
         Message::VoteResponse {
             term,
@@ -552,9 +577,37 @@ fn show_message(m: &Message) -> String {
             let answer = if granted { "granted" } else { "rejected" };
             format!("{kind} t{term} {answer}")
         }
-        Message::Heartbeat { term } => format!("Heartbeat t{term}"),
-        Message::HeartbeatResponse { term } => format!("HeartbeatResp t{term}"),
+        Message::Heartbeat { term, hand_over } => {
+            let mark = if hand_over { " hand-over" } else { "" };
+            format!("Heartbeat t{term}{mark}")
+        }
+        Message::HeartbeatResponse {
+            term,
+            freshness,
+            priority,
+            witness,
+        } => {
+            let prio = if priority != 0 {
+                format!(" prio={priority}")
+            } else {
+                String::new()
+            };
+            let witness = if witness { " witness" } else { "" };
+            format!(
+                "HeartbeatResp t{term}{}{prio}{witness}",
+                show_freshness(freshness)
+            )
+        }
+        Message::TimeoutNow { term } => format!("TimeoutNow t{term}"),
         _ => format!("{m:?}"),
+    }
+}
+
+fn show_freshness(f: Freshness) -> String {
+    if f == Freshness::default() {
+        String::new()
+    } else {
+        format!(" fresh={}/{}", f.term, f.index)
     }
 }
 
@@ -580,6 +633,10 @@ fn show_output(o: &Output<u64>) -> String {
         } => format!("leader {l} t{term}"),
         Output::LeaderChanged { leader: None, term } => format!("leader none t{term}"),
         Output::Rejected(e) => format!("rejected: {e}"),
+        Output::TransferStarted { to, term } => format!("transfer-started to={to} t{term}"),
+        Output::TransferFailed { to, term, reason } => {
+            format!("transfer-failed to={to} t{term} {reason:?}")
+        }
         other => format!("{other:?}"),
     }
 }
@@ -588,6 +645,8 @@ fn show_input(i: &Input<u64>) -> String {
     match i {
         Input::Campaign => "campaign".into(),
         Input::StepDown => "step-down".into(),
+        Input::TransferLeadership(n) => format!("transfer {n}"),
+        Input::ForgetLeader => "forget-leader".into(),
         Input::AddVoter(n) => format!("add-voter {n}"),
         Input::AddLearner(n) => format!("add-learner {n}"),
         Input::RemoveNode(n) => format!("remove {n}"),

@@ -8,15 +8,21 @@ use proptest::prelude::*;
 fn message() -> impl Strategy<Value = Message> {
     let term = any::<u64>().prop_map(Term);
     prop_oneof![
-        (term.clone(), any::<bool>(), any::<u64>(), any::<u64>()).prop_map(
-            |(term, pre_vote, t, i)| {
+        (
+            term.clone(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>()
+        )
+            .prop_map(|(term, pre_vote, transfer, t, i)| {
                 Message::VoteRequest {
                     term,
                     pre_vote,
+                    transfer,
                     freshness: Freshness::new(t, i),
                 }
-            }
-        ),
+            }),
         (term.clone(), any::<bool>(), any::<bool>()).prop_map(|(term, pre_vote, granted)| {
             Message::VoteResponse {
                 term,
@@ -24,8 +30,24 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        term.clone().prop_map(|term| Message::Heartbeat { term }),
-        term.prop_map(|term| Message::HeartbeatResponse { term }),
+        (term.clone(), any::<bool>())
+            .prop_map(|(term, hand_over)| Message::Heartbeat { term, hand_over }),
+        (
+            term.clone(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u8>(),
+            any::<bool>()
+        )
+            .prop_map(|(term, t, i, priority, witness)| {
+                Message::HeartbeatResponse {
+                    term,
+                    freshness: Freshness::new(t, i),
+                    priority,
+                    witness,
+                }
+            }),
+        term.prop_map(|term| Message::TimeoutNow { term }),
     ]
 }
 
@@ -45,11 +67,15 @@ proptest! {
 
 #[test]
 fn sizes_are_fixed_per_kind() {
-    let hb = Message::Heartbeat { term: Term(1) };
+    let hb = Message::Heartbeat {
+        term: Term(1),
+        hand_over: false,
+    };
     assert_eq!(hb.encode().len(), 10);
     let vr = Message::VoteRequest {
         term: Term(1),
         pre_vote: false,
+        transfer: false,
         freshness: Freshness::default(),
     };
     assert_eq!(vr.encode().len(), 26);
@@ -57,7 +83,11 @@ fn sizes_are_fixed_per_kind() {
 
 #[test]
 fn malformed_input_is_a_typed_error() {
-    let hb = Message::Heartbeat { term: Term(3) }.encode();
+    let hb = Message::Heartbeat {
+        term: Term(3),
+        hand_over: false,
+    }
+    .encode();
     assert_eq!(Message::decode(&[]), Err(DecodeError::Empty));
     assert_eq!(
         Message::decode(&[0x21; 10]),

@@ -457,7 +457,10 @@ impl Simulation {
                     let message = *message;
                     self.send(idx, None, message);
                 }
-                Output::RoleChanged { .. } | Output::LeaderChanged { .. } => {
+                Output::RoleChanged { .. }
+                | Output::LeaderChanged { .. }
+                | Output::TransferStarted { .. }
+                | Output::TransferFailed { .. } => {
                     // Recorded from the state diff in `after_step`.
                 }
                 Output::Rejected(error) => {

@@ -108,10 +108,11 @@ pub fn single_node(data: &[u8]) {
                     1 => Term(b.u64()),
                     d => Term(node.term().get().saturating_add(d).saturating_sub(4)),
                 };
-                let message = match b.below(6) {
+                let message = match b.below(7) {
                     0 | 1 => Message::VoteRequest {
                         term,
                         pre_vote: b.byte() & 1 != 0,
+                        transfer: b.byte() & 1 != 0,
                         freshness: Freshness::new(b.below(3), b.below(3)),
                     },
                     2 => Message::VoteResponse {
@@ -119,8 +120,17 @@ pub fn single_node(data: &[u8]) {
                         pre_vote: b.byte() & 1 != 0,
                         granted: b.byte() & 1 != 0,
                     },
-                    3 | 4 => Message::Heartbeat { term },
-                    _ => Message::HeartbeatResponse { term },
+                    3 | 4 => Message::Heartbeat {
+                        term,
+                        hand_over: b.byte() & 1 != 0,
+                    },
+                    5 => Message::HeartbeatResponse {
+                        term,
+                        freshness: Freshness::new(b.below(3), b.below(3)),
+                        priority: (b.below(3)) as u8,
+                        witness: b.byte() & 1 != 0,
+                    },
+                    _ => Message::TimeoutNow { term },
                 };
                 Input::Receive { from, message }
             }
@@ -240,7 +250,7 @@ fn check_step(
                 );
             }
             Output::Broadcast {
-                message: Message::Heartbeat { term },
+                message: Message::Heartbeat { term, .. },
             } => {
                 assert_eq!(role, Role::Leader, "heartbeat from a non-leader: {out:?}");
                 assert_eq!(term, after.term, "heartbeat for another term: {out:?}");

@@ -344,7 +344,7 @@ impl Checker {
                     );
                 }
             }
-            Message::Heartbeat { term }
+            Message::Heartbeat { term, .. }
                 if election.role() != Role::Leader || election.term() != term =>
             {
                 self.record(

@@ -30,17 +30,20 @@ pub enum MessageKind {
     Heartbeat = 4,
     /// [`Message::HeartbeatResponse`].
     HeartbeatResponse = 5,
+    /// [`Message::TimeoutNow`].
+    TimeoutNow = 6,
 }
 
 impl MessageKind {
     /// Every kind, in counter order.
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 7] = [
         MessageKind::PreVoteRequest,
         MessageKind::PreVoteResponse,
         MessageKind::VoteRequest,
         MessageKind::VoteResponse,
         MessageKind::Heartbeat,
         MessageKind::HeartbeatResponse,
+        MessageKind::TimeoutNow,
     ];
 
     /// The kind of `message`.
@@ -52,6 +55,7 @@ impl MessageKind {
             Message::VoteResponse { .. } => MessageKind::VoteResponse,
             Message::Heartbeat { .. } => MessageKind::Heartbeat,
             Message::HeartbeatResponse { .. } => MessageKind::HeartbeatResponse,
+            Message::TimeoutNow { .. } => MessageKind::TimeoutNow,
         }
     }
 }
@@ -73,7 +77,7 @@ pub struct NetStats {
     /// Messages that arrived at a crashed or non-existent node.
     pub dropped_down: u64,
     /// Deliveries per [`MessageKind`] (indexed by `kind as usize`).
-    pub delivered_by_kind: [u64; 6],
+    pub delivered_by_kind: [u64; 7],
 }
 
 impl NetStats {

@@ -69,6 +69,18 @@ pub fn vote_request(term: u64) -> Message {
     Message::VoteRequest {
         term: Term(term),
         pre_vote: false,
+        transfer: false,
+        freshness: Freshness::default(),
+    }
+}
+
+/// A real vote request carrying the transfer mark.
+#[allow(dead_code)]
+pub fn transfer_vote_request(term: u64) -> Message {
+    Message::VoteRequest {
+        term: Term(term),
+        pre_vote: false,
+        transfer: true,
         freshness: Freshness::default(),
     }
 }
@@ -77,6 +89,7 @@ pub fn pre_vote_request(term: u64) -> Message {
     Message::VoteRequest {
         term: Term(term),
         pre_vote: true,
+        transfer: false,
         freshness: Freshness::default(),
     }
 }
@@ -85,6 +98,7 @@ pub fn vote_request_with(term: u64, pre_vote: bool, freshness: Freshness) -> Mes
     Message::VoteRequest {
         term: Term(term),
         pre_vote,
+        transfer: false,
         freshness,
     }
 }
@@ -106,11 +120,45 @@ pub fn pre_vote_response(term: u64, granted: bool) -> Message {
 }
 
 pub fn heartbeat(term: u64) -> Message {
-    Message::Heartbeat { term: Term(term) }
+    Message::Heartbeat {
+        term: Term(term),
+        hand_over: false,
+    }
+}
+
+/// A heartbeat announcing a hand-over.
+#[allow(dead_code)]
+pub fn hand_over_heartbeat(term: u64) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        hand_over: true,
+    }
 }
 
 pub fn heartbeat_response(term: u64) -> Message {
-    Message::HeartbeatResponse { term: Term(term) }
+    heartbeat_response_with(term, Freshness::default(), 0, false)
+}
+
+/// A heartbeat reply with the responder's standing.
+#[allow(dead_code)]
+pub fn heartbeat_response_with(
+    term: u64,
+    freshness: Freshness,
+    priority: u8,
+    witness: bool,
+) -> Message {
+    Message::HeartbeatResponse {
+        term: Term(term),
+        freshness,
+        priority,
+        witness,
+    }
+}
+
+/// The leader of `term` tells the receiver to campaign now.
+#[allow(dead_code)]
+pub fn timeout_now(term: u64) -> Message {
+    Message::TimeoutNow { term: Term(term) }
 }
 
 pub fn send(to: u64, message: Message) -> Output<u64> {

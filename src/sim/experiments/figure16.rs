@@ -340,7 +340,7 @@ impl Watch {
     }
 
     fn on_delivery(&mut self, d: &Delivery) {
-        let Message::Heartbeat { term } = d.message else {
+        let Message::Heartbeat { term, .. } = d.message else {
             return;
         };
         if term <= self.old_term || self.done.is_some() || d.to == 0 || d.to > 64 {
