@@ -735,4 +735,5 @@ transcripts!(
     stickiness,
     membership,
     restart,
+    transfer,
 );
