@@ -62,6 +62,7 @@ fn main() {
     let mut f = node(2, 5);
     let hb = Message::Heartbeat {
         term: Term(1),
+        sent: Instant::ZERO,
         hand_over: false,
     };
     let follower_hb = median_ns(500_000, |i| {
@@ -128,6 +129,7 @@ fn main() {
                     from,
                     message: Message::HeartbeatResponse {
                         term,
+                        sent: now,
                         freshness: Default::default(),
                         priority: 0,
                         witness: false,

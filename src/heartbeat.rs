@@ -11,6 +11,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
+        sent: Instant,
         hand_over: bool,
         now: Instant,
         out: &mut Vec<Output<I>>,
@@ -18,7 +19,7 @@ impl<I: NodeId> Election<I> {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
             self.stats.dropped_stale.bump();
-            self.reply_heartbeat(from, self.term, out);
+            self.reply_heartbeat(from, self.term, sent, out);
             return;
         }
         if term == self.term {
@@ -41,14 +42,15 @@ impl<I: NodeId> Election<I> {
         self.leader_contact = now;
         self.hand_over_seen = hand_over;
         self.arm_election_timer(now, false);
-        self.reply_heartbeat(from, term, out);
+        self.reply_heartbeat(from, term, sent, out);
     }
 
-    /// Answers a heartbeat in `term`, telling the leader whether this node could
-    /// take over (for hand-overs).
-    fn reply_heartbeat(&self, to: I, term: Term, out: &mut Vec<Output<I>>) {
+    /// Answers a heartbeat in `term` sent at `sent`, telling the leader whether
+    /// this node could take over (for hand-overs).
+    fn reply_heartbeat(&self, to: I, term: Term, sent: Instant, out: &mut Vec<Output<I>>) {
         let message = Message::HeartbeatResponse {
             term,
+            sent,
             freshness: self.freshness,
             priority: self.priority,
             witness: self.witness,
@@ -61,6 +63,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
+        _sent: Instant,
         standing: (crate::Freshness, u8, bool),
         now: Instant,
         out: &mut Vec<Output<I>>,

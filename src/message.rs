@@ -1,6 +1,6 @@
 //! Messages exchanged between nodes.
 
-use crate::{Freshness, Term};
+use crate::{Freshness, Instant, Term};
 
 /// A message between two nodes. The sender is not inside the message: the
 /// transport knows it and passes it as `from` in
@@ -52,6 +52,12 @@ pub enum Message {
     Heartbeat {
         /// The leader's term.
         term: Term,
+        /// When the leader sent it, in the leader's own clock. Opaque to the
+        /// receiver, which echoes it in its [`Message::HeartbeatResponse`]: the
+        /// leader's [lease](crate::Election::lease) starts from the send time of the
+        /// heartbeats a quorum acknowledged (a reply proves the follower heard the
+        /// leader no earlier than this instant).
+        sent: Instant,
         /// The leader is handing over (a leadership transfer is pending): a
         /// transfer-marked vote request for `term + 1` may bypass the receiver's
         /// stickiness. A heartbeat without it withdraws the announcement.
@@ -64,6 +70,8 @@ pub enum Message {
     HeartbeatResponse {
         /// The responder's term.
         term: Term,
+        /// The `sent` of the heartbeat this answers, echoed unchanged.
+        sent: Instant,
         /// The responder's freshness.
         freshness: Freshness,
         /// The responder's [`Config::priority`](crate::Config::priority).

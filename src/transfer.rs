@@ -99,6 +99,7 @@ impl<I: NodeId> Election<I> {
         out.push(Output::Broadcast {
             message: Message::Heartbeat {
                 term: self.term,
+                sent: now,
                 hand_over: self.transfer_pending(),
             },
         });
@@ -171,6 +172,7 @@ impl<I: NodeId> Election<I> {
         out.push(Output::Broadcast {
             message: Message::Heartbeat {
                 term: self.term,
+                sent: now,
                 hand_over: true,
             },
         });

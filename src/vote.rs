@@ -177,15 +177,27 @@ impl<I: NodeId> Election<I> {
                 pre_vote,
                 granted,
             } => self.on_vote_response(from, term, pre_vote, granted, now, out),
-            Message::Heartbeat { term, hand_over } => {
-                self.on_heartbeat(from, term, hand_over, now, out);
+            Message::Heartbeat {
+                term,
+                sent,
+                hand_over,
+            } => {
+                self.on_heartbeat(from, term, sent, hand_over, now, out);
             }
             Message::HeartbeatResponse {
                 term,
+                sent,
                 freshness,
                 priority,
                 witness,
-            } => self.on_heartbeat_response(from, term, (freshness, priority, witness), now, out),
+            } => self.on_heartbeat_response(
+                from,
+                term,
+                sent,
+                (freshness, priority, witness),
+                now,
+                out,
+            ),
             Message::TimeoutNow { term } => self.on_timeout_now(from, term, now, out),
         }
     }

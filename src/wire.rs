@@ -7,7 +7,7 @@
 //! [`DecodeError`] — never a panic — so untrusted network input can be dropped and
 //! counted.
 //!
-//! Layout (integers little-endian), version 2:
+//! Layout, wire version 2 (integers little-endian):
 //!
 //! ```text
 //! byte 0      version (high nibble, 2) | kind (low nibble: 1 VoteRequest,
@@ -16,22 +16,34 @@
 //!             bit 2 transfer (VoteRequest), bit 3 hand_over (Heartbeat),
 //!             bit 4 witness (HeartbeatResponse); bits a kind does not define are 0
 //! bytes 2-9   term
-//! bytes 10-25 VoteRequest, HeartbeatResponse: freshness term, freshness index
-//! byte 26     HeartbeatResponse: priority
+//! bytes 10-25 VoteRequest: freshness term, freshness index        (26 bytes)
+//! bytes 10-17 Heartbeat, HeartbeatResponse: `sent` (nanoseconds)  (Heartbeat: 18 bytes)
+//! bytes 18-33 HeartbeatResponse: freshness term, freshness index
+//! byte 34     HeartbeatResponse: priority                         (35 bytes)
+//!             VoteResponse and TimeoutNow end at byte 9            (10 bytes)
 //! ```
 //!
-//! Version 1 (no transfer mark, hand-over, standing or `TimeoutNow`) is not
-//! decoded: a version-1 decoder rejects every version-2 message with
-//! [`DecodeError::UnsupportedVersion`], and this one rejects version 1 the same way,
-//! so a mixed-version cluster drops (and counts) the other side's messages rather
-//! than misreading them. Upgrade every node together.
+//! **Versions.** Version 2 added the heartbeat's `sent` instant (echoed by the
+//! reply), which the [leader lease](crate::Election::lease) is built on, and
+//! leadership transfer: the `TimeoutNow` kind, the vote request's transfer mark, the
+//! heartbeat's hand-over announcement and the reply's standing (freshness,
+//! priority, witness). A version-1 decoder rejects every version-2 frame with its
+//! `UnsupportedVersion(2)` (so a new kind or field can never be misread by an old
+//! node), and this decoder rejects version-1 frames with
+//! [`DecodeError::UnsupportedVersion`]`(1)`
+//! rather than guess: a version-1 node neither echoes send times nor keeps the
+//! restart quarantine the lease's proof needs, so counting its replies would be
+//! unsound, and a version-1 heartbeat has no send time to echo. Upgrade a cluster
+//! from version 1 by stopping every node, upgrading, and starting them again; a node
+//! on the other version sees only decode errors (dropped and counted by the
+//! caller), which costs availability, never safety.
 
 use core::fmt;
 use core::ops::Deref;
 
 use thiserror::Error;
 
-use crate::{Freshness, Message, Term};
+use crate::{Freshness, Instant, Message, Term};
 
 const VERSION: u8 = 2;
 const PRE_VOTE: u8 = 1;
@@ -47,7 +59,8 @@ pub enum DecodeError {
     /// No bytes at all.
     #[error("empty message")]
     Empty,
-    /// A wire version this build does not speak.
+    /// A wire version this build does not speak (this build speaks version 2 only;
+    /// version 1 is rejected too, see the [module docs](crate::wire)).
     #[error("unsupported wire version {0} (this build speaks version 2)")]
     UnsupportedVersion(u8),
     /// An unknown message kind.
@@ -94,8 +107,8 @@ impl fmt::Debug for Encoded {
 }
 
 impl Message {
-    /// The longest encoding (a heartbeat response): 27 bytes.
-    pub const MAX_ENCODED_LEN: usize = 27;
+    /// The longest encoding (a heartbeat response): 35 bytes.
+    pub const MAX_ENCODED_LEN: usize = 35;
 
     /// Encodes the message (see the [`wire`](crate::wire) layout).
     ///
@@ -114,10 +127,6 @@ impl Message {
     /// ```
     pub fn encode(&self) -> Encoded {
         let mut bytes = [0u8; Message::MAX_ENCODED_LEN];
-        let mut put_freshness = |f: Freshness| {
-            bytes[10..18].copy_from_slice(&f.term.to_le_bytes());
-            bytes[18..26].copy_from_slice(&f.index.to_le_bytes());
-        };
         let (kind, flags, term) = match *self {
             Message::VoteRequest {
                 term,
@@ -125,7 +134,7 @@ impl Message {
                 transfer,
                 freshness,
             } => {
-                put_freshness(freshness);
+                put_freshness(&mut bytes, 10, freshness);
                 (1, flag(pre_vote, PRE_VOTE) | flag(transfer, TRANSFER), term)
             }
             Message::VoteResponse {
@@ -133,15 +142,24 @@ impl Message {
                 pre_vote,
                 granted,
             } => (2, flag(pre_vote, PRE_VOTE) | flag(granted, GRANTED), term),
-            Message::Heartbeat { term, hand_over } => (3, flag(hand_over, HAND_OVER), term),
+            Message::Heartbeat {
+                term,
+                sent,
+                hand_over,
+            } => {
+                bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
+                (3, flag(hand_over, HAND_OVER), term)
+            }
             Message::HeartbeatResponse {
                 term,
+                sent,
                 freshness,
                 priority,
                 witness,
             } => {
-                put_freshness(freshness);
-                bytes[26] = priority;
+                bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
+                put_freshness(&mut bytes, 18, freshness);
+                bytes[34] = priority;
                 (4, flag(witness, WITNESS), term)
             }
             Message::TimeoutNow { term } => (5, 0, term),
@@ -149,10 +167,9 @@ impl Message {
         bytes[0] = VERSION << 4 | kind;
         bytes[1] = flags;
         bytes[2..10].copy_from_slice(&term.get().to_le_bytes());
-        let len = length(kind).unwrap_or(10);
         Encoded {
             bytes,
-            len: len as u8,
+            len: encoded_len(kind),
         }
     }
 
@@ -164,7 +181,10 @@ impl Message {
             return Err(DecodeError::UnsupportedVersion(head >> 4));
         }
         let kind = head & 0x0f;
-        let expected = length(kind).ok_or(DecodeError::UnknownKind(kind))?;
+        if !(1..=5).contains(&kind) {
+            return Err(DecodeError::UnknownKind(kind));
+        }
+        let expected = usize::from(encoded_len(kind));
         if bytes.len() != expected {
             return Err(DecodeError::WrongLength {
                 expected,
@@ -184,13 +204,12 @@ impl Message {
         }
         let term = Term(u64_at(bytes, 2));
         let pre_vote = flags & PRE_VOTE != 0;
-        let freshness = Freshness::new(u64_at(bytes, 10), u64_at(bytes, 18));
         Ok(match kind {
             1 => Message::VoteRequest {
                 term,
                 pre_vote,
                 transfer: flags & TRANSFER != 0,
-                freshness,
+                freshness: Freshness::new(u64_at(bytes, 10), u64_at(bytes, 18)),
             },
             2 => Message::VoteResponse {
                 term,
@@ -199,12 +218,14 @@ impl Message {
             },
             3 => Message::Heartbeat {
                 term,
+                sent: Instant::from_nanos(u64_at(bytes, 10)),
                 hand_over: flags & HAND_OVER != 0,
             },
             4 => Message::HeartbeatResponse {
                 term,
-                freshness,
-                priority: bytes.get(26).copied().unwrap_or(0),
+                sent: Instant::from_nanos(u64_at(bytes, 10)),
+                freshness: Freshness::new(u64_at(bytes, 18), u64_at(bytes, 26)),
+                priority: bytes.get(34).copied().unwrap_or(0),
                 witness: flags & WITNESS != 0,
             },
             _ => Message::TimeoutNow { term },
@@ -212,14 +233,20 @@ impl Message {
     }
 }
 
-/// The encoded length of a message of `kind`, or `None` for an unknown kind.
-const fn length(kind: u8) -> Option<usize> {
+/// The encoded length of a message of `kind` (1 to 5).
+fn encoded_len(kind: u8) -> u8 {
     match kind {
-        1 => Some(26),
-        2 | 3 | 5 => Some(10),
-        4 => Some(27),
-        _ => None,
+        1 => 26,
+        3 => 18,
+        4 => 35,
+        _ => 10,
     }
+}
+
+/// Writes `f` at `at..at + 16`.
+fn put_freshness(bytes: &mut [u8; Message::MAX_ENCODED_LEN], at: usize, f: Freshness) {
+    bytes[at..at + 8].copy_from_slice(&f.term.to_le_bytes());
+    bytes[at + 8..at + 16].copy_from_slice(&f.index.to_le_bytes());
 }
 
 fn flag(on: bool, bit: u8) -> u8 {

@@ -225,12 +225,16 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        (term(), any::<bool>())
-            .prop_map(|(term, hand_over)| Message::Heartbeat { term, hand_over }),
-        (term(), freshness, 0u8..3, any::<bool>()).prop_map(
-            |(term, freshness, priority, witness)| {
+        (term(), sent(), any::<bool>()).prop_map(|(term, sent, hand_over)| Message::Heartbeat {
+            term,
+            sent,
+            hand_over
+        }),
+        (term(), sent(), freshness, 0u8..3, any::<bool>()).prop_map(
+            |(term, sent, freshness, priority, witness)| {
                 Message::HeartbeatResponse {
                     term,
+                    sent,
                     freshness,
                     priority,
                     witness,
@@ -238,6 +242,16 @@ fn message() -> impl Strategy<Value = Message> {
             }
         ),
         term().prop_map(|term| Message::TimeoutNow { term }),
+    ]
+}
+
+/// A heartbeat's send instant: the origin, the end of time, or anything between.
+fn sent() -> impl Strategy<Value = Instant> {
+    prop_oneof![
+        Just(Instant::ZERO),
+        Just(Instant::MAX),
+        (0u64..10_000_000_000).prop_map(Instant::from_nanos),
+        any::<u64>().prop_map(Instant::from_nanos),
     ]
 }
 

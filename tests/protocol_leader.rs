@@ -27,13 +27,19 @@ fn leader_heartbeats_every_heartbeat_interval() {
     let (at, out) = fire(&mut n);
     assert_eq!(
         (at, out),
-        (elected + HEARTBEAT, vec![broadcast(heartbeat(1))])
+        (
+            elected + HEARTBEAT,
+            vec![broadcast(heartbeat_at(1, elected + HEARTBEAT))]
+        )
     );
     let _ = n.step(recv(2, heartbeat_response(1)), at);
     let (at, out) = fire(&mut n);
     assert_eq!(
         (at, out),
-        (elected + HEARTBEAT * 2, vec![broadcast(heartbeat(1))])
+        (
+            elected + HEARTBEAT * 2,
+            vec![broadcast(heartbeat_at(1, elected + HEARTBEAT * 2))]
+        )
     );
 }
 
@@ -206,7 +212,7 @@ fn check_quorum_leader_with_quorum_contact_stays() {
     let (mut n, elected) = leader(config(), &[1, 2, 3]);
     let _ = n.step(recv(3, heartbeat_response(1)), elected + HEARTBEAT);
     let out = n.step(Input::Tick, elected + MIN);
-    assert_eq!(out, vec![broadcast(heartbeat(1))]);
+    assert_eq!(out, vec![broadcast(heartbeat_at(1, elected + MIN))]);
     assert!(n.is_leader());
 }
 
@@ -368,8 +374,8 @@ fn check_quorum_ignores_heartbeat_replies_of_an_older_term() {
 fn leader_without_check_quorum_never_steps_down_on_silence() {
     let (mut n, _) = leader(config().with_check_quorum(false), &[1, 2, 3]);
     for _ in 0..200 {
-        let (_, out) = fire(&mut n);
-        assert_eq!(out, vec![broadcast(heartbeat(1))]);
+        let (at, out) = fire(&mut n);
+        assert_eq!(out, vec![broadcast(heartbeat_at(1, at))]);
     }
     assert!(n.is_leader());
 }

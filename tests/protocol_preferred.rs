@@ -13,7 +13,7 @@ fn hold_off() -> Duration {
 }
 
 fn standing(priority: u8, freshness: Freshness, witness: bool) -> ballot::Message {
-    heartbeat_response_with(1, freshness, priority, witness)
+    heartbeat_response_with(1, Instant::ZERO, freshness, priority, witness)
 }
 
 fn transfer_started(out: &[Output<u64>]) -> Option<u64> {

@@ -192,7 +192,7 @@ fn a_now_past_the_usable_range_changes_nothing_and_is_not_remembered() {
         // The node keeps working with sane times afterwards: it heartbeats, and is
         // not clamped to the broken reading.
         let out = leader.step(Input::Tick, elected + HEARTBEAT);
-        assert_eq!(out, vec![broadcast(heartbeat(1))]);
+        assert_eq!(out, vec![broadcast(heartbeat_at(1, elected + HEARTBEAT))]);
         assert!(leader.is_leader());
         assert_eq!(leader.stats().clamped_now, 0);
     }

@@ -42,7 +42,7 @@ fn transfer_on_the_leader_reports_it_announces_the_hand_over_and_sends_timeout_n
         out,
         vec![
             started(2, 1),
-            broadcast(hand_over_heartbeat(1)),
+            broadcast(hand_over_heartbeat_at(1, now)),
             send(2, timeout_now(1)),
         ]
     );
@@ -105,7 +105,7 @@ fn a_pending_transfer_is_abandoned_after_one_election_timeout() {
         } else {
             assert_eq!(out[0], failed(2, 1, TransferFailure::TimedOut), "{out:?}");
             // The announcement is withdrawn at once with a plain heartbeat.
-            assert!(out.contains(&broadcast(heartbeat(1))), "{out:?}");
+            assert!(out.contains(&broadcast(heartbeat_at(1, now))), "{out:?}");
         }
     }
     assert!(n.is_leader());
@@ -115,11 +115,11 @@ fn a_pending_transfer_is_abandoned_after_one_election_timeout() {
 #[test]
 fn heartbeats_announce_the_hand_over_only_while_a_transfer_is_pending() {
     let (mut n, start) = leader(config().with_check_quorum(false), &[1, 2, 3]);
-    let (_, out) = fire(&mut n);
-    assert_eq!(out, vec![broadcast(heartbeat(1))]);
+    let (at, out) = fire(&mut n);
+    assert_eq!(out, vec![broadcast(heartbeat_at(1, at))]);
     let _ = n.step(Input::TransferLeadership(3), start + HEARTBEAT);
-    let (_, out) = fire(&mut n);
-    assert_eq!(out, vec![broadcast(hand_over_heartbeat(1))]);
+    let (at, out) = fire(&mut n);
+    assert_eq!(out, vec![broadcast(hand_over_heartbeat_at(1, at))]);
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn a_second_transfer_replaces_the_first() {
         vec![
             failed(2, 1, TransferFailure::Replaced),
             started(3, 1),
-            broadcast(hand_over_heartbeat(1)),
+            broadcast(hand_over_heartbeat_at(1, now)),
             send(3, timeout_now(1)),
         ]
     );
@@ -157,7 +157,7 @@ fn removing_the_transfer_target_fails_the_transfer() {
 fn a_transfer_target_that_turns_out_to_be_a_witness_fails_the_transfer() {
     let (mut n, now) = leader3();
     let _ = n.step(Input::TransferLeadership(2), now);
-    let reply = heartbeat_response_with(1, Freshness::default(), 0, true);
+    let reply = heartbeat_response_with(1, Instant::ZERO, Freshness::default(), 0, true);
     let out = n.step(recv(2, reply), now);
     assert_eq!(out[0], failed(2, 1, TransferFailure::TargetCannotLead));
     assert_eq!(n.status().transfer, None);
@@ -313,8 +313,8 @@ fn step_down_hands_over_to_the_first_eligible_voter_of_the_latest_heartbeat_roun
     let (mut n, now) = leader(config(), &[1, 2, 3, 4, 5]);
     // 4 answers first but is less fresh; 3 is the first that could take over.
     let _ = n.step(Input::SetFreshness(Freshness::new(1, 5)), now);
-    let behind = heartbeat_response_with(1, Freshness::new(1, 4), 0, false);
-    let caught_up = heartbeat_response_with(1, Freshness::new(1, 5), 0, false);
+    let behind = heartbeat_response_with(1, Instant::ZERO, Freshness::new(1, 4), 0, false);
+    let caught_up = heartbeat_response_with(1, Instant::ZERO, Freshness::new(1, 5), 0, false);
     let _ = n.step(recv(4, behind), plus(now, 1));
     let _ = n.step(recv(3, caught_up), plus(now, 2));
     let _ = n.step(recv(2, caught_up), plus(now, 3));
@@ -323,7 +323,7 @@ fn step_down_hands_over_to_the_first_eligible_voter_of_the_latest_heartbeat_roun
         out,
         vec![
             started(3, 1),
-            broadcast(hand_over_heartbeat(1)),
+            broadcast(hand_over_heartbeat_at(1, plus(now, 4))),
             send(3, timeout_now(1)),
             role_changed(Role::Follower, 1),
             leader_changed(None, 1),
@@ -334,7 +334,7 @@ fn step_down_hands_over_to_the_first_eligible_voter_of_the_latest_heartbeat_roun
 #[test]
 fn step_down_with_no_eligible_voter_just_steps_down() {
     let (mut n, now) = leader3();
-    let witness = heartbeat_response_with(1, Freshness::default(), 0, true);
+    let witness = heartbeat_response_with(1, Instant::ZERO, Freshness::default(), 0, true);
     let _ = n.step(recv(2, witness), now);
     let out = n.step(Input::StepDown, now);
     assert_eq!(
@@ -364,7 +364,7 @@ fn a_leader_removed_from_the_voter_set_hands_over_before_stepping_down() {
         out,
         vec![
             started(3, 1),
-            broadcast(hand_over_heartbeat(1)),
+            broadcast(hand_over_heartbeat_at(1, now)),
             send(3, timeout_now(1)),
             role_changed(Role::Follower, 1),
             leader_changed(None, 1),

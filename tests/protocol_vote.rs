@@ -73,7 +73,7 @@ fn candidate_with_a_majority_becomes_leader_and_heartbeats_at_once() {
     assert_eq!(
         out,
         vec![
-            broadcast(heartbeat(1)),
+            broadcast(heartbeat_at(1, now)),
             role_changed(Role::Leader, 1),
             leader_changed(Some(1), 1),
         ]
@@ -476,12 +476,12 @@ fn nothing_is_persisted_when_term_and_vote_are_unchanged() {
 #[test]
 fn single_voter_cluster_elects_itself_in_one_step() {
     let mut n = node(config(), 1, &[1]);
-    let (_, out) = fire(&mut n);
+    let (at, out) = fire(&mut n);
     assert_eq!(
         out,
         vec![
             persist(1, Some(1)),
-            broadcast(heartbeat(1)),
+            broadcast(heartbeat_at(1, at)),
             role_changed(Role::Leader, 1),
             leader_changed(Some(1), 1),
         ]
@@ -492,9 +492,9 @@ fn single_voter_cluster_elects_itself_in_one_step() {
 #[test]
 fn new_term_heartbeat_comes_after_the_persist_of_that_term() {
     let mut n = node(no_pre_vote(), 1, &[1]);
-    let (_, out) = fire(&mut n);
+    let (at, out) = fire(&mut n);
     let persisted = position(&out, |o| *o == persist(1, Some(1))).expect("persist");
-    let heartbeat = position(&out, |o| *o == broadcast(heartbeat(1))).expect("heartbeat");
+    let heartbeat = position(&out, |o| *o == broadcast(heartbeat_at(1, at))).expect("heartbeat");
     assert!(persisted < heartbeat, "{out:?}");
 }
 

@@ -43,10 +43,12 @@
 //!
 //! `<targets>` is `all` (every running node) or a comma-separated list of ids.
 //! Messages print (and parse) as `PreVote t2`, `Vote t2 fresh=1/5`,
-//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2`,
-//! `HeartbeatResp t2`, `Vote t3 transfer`, `Heartbeat t2 hand-over`,
-//! `HeartbeatResp t2 fresh=1/5 prio=3 witness` (fields at their defaults are left
-//! out), `TimeoutNow t2`.
+//! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2 @150.000ms`,
+//! `HeartbeatResp t2 @150.000ms` (`@` the heartbeat's send time in the leader's
+//! clock, echoed by the reply; optional in a `send`, where it defaults to 0ms),
+//! `Vote t3 transfer`, `Heartbeat t2 @0.000ms hand-over`,
+//! `HeartbeatResp t2 @0.000ms fresh=1/5 prio=3 witness` (standing fields at their
+//! defaults are left out), `TimeoutNow t2`.
 
 use ballot::{
     Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
@@ -540,10 +542,12 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
         },
         "Heartbeat" => Message::Heartbeat {
             term,
+            sent: sent_at(rest)?,
             hand_over: flag("hand-over"),
         },
         "HeartbeatResp" => Message::HeartbeatResponse {
             term,
+            sent: sent_at(rest)?,
             freshness: freshness()?,
             priority: match rest.iter().find_map(|w| w.strip_prefix("prio=")) {
                 None => 0,
@@ -577,12 +581,17 @@ fn show_message(m: &Message) -> String {
             let answer = if granted { "granted" } else { "rejected" };
             format!("{kind} t{term} {answer}")
         }
-        Message::Heartbeat { term, hand_over } => {
+        Message::Heartbeat {
+            term,
+            sent,
+            hand_over,
+        } => {
             let mark = if hand_over { " hand-over" } else { "" };
-            format!("Heartbeat t{term}{mark}")
+            format!("Heartbeat t{term} @{sent}{mark}")
         }
         Message::HeartbeatResponse {
             term,
+            sent,
             freshness,
             priority,
             witness,
@@ -594,7 +603,7 @@ fn show_message(m: &Message) -> String {
             };
             let witness = if witness { " witness" } else { "" };
             format!(
-                "HeartbeatResp t{term}{}{prio}{witness}",
+                "HeartbeatResp t{term} @{sent}{}{prio}{witness}",
                 show_freshness(freshness)
             )
         }
@@ -609,6 +618,24 @@ fn show_freshness(f: Freshness) -> String {
     } else {
         format!(" fresh={}/{}", f.term, f.index)
     }
+}
+
+/// A heartbeat's `@<ms>` send time (`@150`, `@150ms` or `@150.250ms`); 0 if absent.
+fn sent_at(rest: &[&str]) -> Result<Instant, String> {
+    let Some(text) = rest.iter().find_map(|w| w.strip_prefix('@')) else {
+        return Ok(Instant::ZERO);
+    };
+    let text = text.trim_end_matches("ms");
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if frac.len() > 6 {
+        return Err(format!("at most 6 decimals in {text:?}"));
+    }
+    let frac_nanos = if frac.is_empty() {
+        0
+    } else {
+        number(frac)? * 10u64.pow(6 - frac.len() as u32)
+    };
+    Ok(Instant::from_nanos(number(whole)? * 1_000_000 + frac_nanos))
 }
 
 fn show_hard(hard: Option<HardState<u64>>) -> String {

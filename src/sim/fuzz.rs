@@ -73,7 +73,9 @@ pub fn single_node(data: &[u8]) {
         .with_pre_vote(flags & 1 != 0)
         .with_check_quorum(flags & 2 != 0)
         .with_min_voters(1 + (u64::from(flags >> 2) % voters) as usize)
-        .with_seed(u64::from(flags));
+        .with_seed(u64::from(flags))
+        .with_witness(flags & 0x40 != 0)
+        .with_priority((flags >> 4) & 3);
     let id = if flags & 0x80 != 0 { voters + 1 } else { 1 };
     let membership = Membership::with_learners(1..=voters, voters + 1..=voters + learners)
         .expect("distinct ids");
@@ -122,10 +124,12 @@ pub fn single_node(data: &[u8]) {
                     },
                     3 | 4 => Message::Heartbeat {
                         term,
+                        sent: fuzz_sent(&mut b, now),
                         hand_over: b.byte() & 1 != 0,
                     },
                     5 => Message::HeartbeatResponse {
                         term,
+                        sent: fuzz_sent(&mut b, now),
                         freshness: Freshness::new(b.below(3), b.below(3)),
                         priority: (b.below(3)) as u8,
                         witness: b.byte() & 1 != 0,
@@ -136,13 +140,15 @@ pub fn single_node(data: &[u8]) {
             }
             5 => {
                 let who = 1 + b.below(peers);
-                match b.below(8) {
+                match b.below(10) {
                     0 => Input::Campaign,
                     1 => Input::StepDown,
                     2 => Input::AddVoter(who),
                     3 => Input::AddLearner(who),
                     4 => Input::RemoveNode(who),
                     5 => Input::SetMembership(membership.clone()),
+                    6 => Input::TransferLeadership(who),
+                    7 => Input::ForgetLeader,
                     _ => Input::SetFreshness(Freshness::new(b.below(3), b.below(3))),
                 }
             }
@@ -250,9 +256,18 @@ fn check_step(
                 );
             }
             Output::Broadcast {
-                message: Message::Heartbeat { term, .. },
+                message:
+                    Message::Heartbeat {
+                        term, hand_over, ..
+                    },
             } => {
-                assert_eq!(role, Role::Leader, "heartbeat from a non-leader: {out:?}");
+                // A leader that stops leading in this step (StepDown, removal) may
+                // announce its hand-over in a last heartbeat of the term it led.
+                let handing_over = hand_over && after.voted_for == Some(id);
+                assert!(
+                    role == Role::Leader || handing_over,
+                    "heartbeat from a non-leader: {out:?}"
+                );
                 assert_eq!(term, after.term, "heartbeat for another term: {out:?}");
             }
             _ => {}
@@ -269,6 +284,17 @@ fn check_step(
 pub fn wire(data: &[u8]) {
     if let Ok(message) = Message::decode(data) {
         assert_eq!(&*message.encode(), data, "{message:?} does not round-trip");
+    }
+}
+
+/// A heartbeat's `sent` for a forged message: the origin, the far future, now, or
+/// a little before now (a reply to a recent heartbeat).
+fn fuzz_sent(b: &mut Bytes<'_>, now: Instant) -> Instant {
+    match b.below(4) {
+        0 => Instant::ZERO,
+        1 => Instant::MAX,
+        2 => now,
+        _ => now - Duration::from_millis(b.below(400)),
     }
 }
 

@@ -119,36 +119,58 @@ pub fn pre_vote_response(term: u64, granted: bool) -> Message {
     }
 }
 
+/// A heartbeat of `term` sent at the leader's instant zero (see [`heartbeat_at`]).
 pub fn heartbeat(term: u64) -> Message {
-    Message::Heartbeat {
-        term: Term(term),
-        hand_over: false,
-    }
+    heartbeat_at(term, Instant::ZERO)
 }
 
-/// A heartbeat announcing a hand-over.
+/// A heartbeat sent at time 0 announcing a hand-over.
 #[allow(dead_code)]
 pub fn hand_over_heartbeat(term: u64) -> Message {
+    hand_over_heartbeat_at(term, Instant::ZERO)
+}
+
+/// A heartbeat sent at `sent` announcing a hand-over.
+#[allow(dead_code)]
+pub fn hand_over_heartbeat_at(term: u64, sent: Instant) -> Message {
     Message::Heartbeat {
         term: Term(term),
+        sent,
         hand_over: true,
     }
 }
 
+/// A heartbeat of `term` sent at `sent` in the leader's clock.
+pub fn heartbeat_at(term: u64, sent: Instant) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        sent,
+        hand_over: false,
+    }
+}
+
+/// A reply to a heartbeat sent at instant zero (see [`heartbeat_response_to`]).
 pub fn heartbeat_response(term: u64) -> Message {
-    heartbeat_response_with(term, Freshness::default(), 0, false)
+    heartbeat_response_to(term, Instant::ZERO)
+}
+
+/// A reply in `term` to the heartbeat sent at `sent`.
+pub fn heartbeat_response_to(term: u64, sent: Instant) -> Message {
+    heartbeat_response_with(term, sent, Freshness::default(), 0, false)
 }
 
 /// A heartbeat reply with the responder's standing.
 #[allow(dead_code)]
 pub fn heartbeat_response_with(
     term: u64,
+    sent: Instant,
     freshness: Freshness,
     priority: u8,
     witness: bool,
 ) -> Message {
     Message::HeartbeatResponse {
         term: Term(term),
+        sent,
         freshness,
         priority,
         witness,
