@@ -82,8 +82,11 @@ pub enum Message {
     },
     /// Leadership transfer: the leader of `term` tells the receiver to campaign at
     /// once (etcd's `MsgTimeoutNow`): skip PreVote and mark its vote requests as a
-    /// transfer. Ignored by witnesses, non-voters and from anyone but the leader of
-    /// the receiver's term.
+    /// transfer. Obeyed only from the leader of the receiver's own term — the
+    /// leader it follows or, once it forgot that leader (e.g. because its removal
+    /// was applied), the node it voted for or followed in that term; also from a
+    /// sender that is no longer a member, so a removed leader can hand over. Ignored
+    /// (and counted) otherwise, and by witnesses and nodes that cannot campaign.
     TimeoutNow {
         /// The sender's (the leader's) term.
         term: Term,

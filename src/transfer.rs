@@ -180,8 +180,15 @@ impl<I: NodeId> Election<I> {
     }
 
     /// `TimeoutNow` from `from`: campaign at once, without PreVote, with the
-    /// transfer mark — if `from` leads our term (or a newer one) and this node may
-    /// campaign and is not a witness.
+    /// transfer mark — if `from` leads this node's term and this node may campaign
+    /// and is not a witness.
+    ///
+    /// `from` leads our term if it is the leader we follow in it, or — when we no
+    /// longer know a leader (its removal made us forget it) — the node we voted for
+    /// or followed in this term (following is recorded as the vote). Anything else
+    /// is dropped: an older term is stale; a newer term, or a node that is not our
+    /// leader, could be a forgery, and a campaign without PreVote could disrupt a
+    /// live leader.
     pub(crate) fn on_timeout_now(
         &mut self,
         from: I,
@@ -193,17 +200,13 @@ impl<I: NodeId> Election<I> {
             self.stats.dropped_stale.bump();
             return;
         }
-        let other_leader = self.leader.is_some_and(|l| l != from);
-        if term == self.term && (self.role == Role::Leader || other_leader) {
-            self.stats.dropped_unexpected.bump();
-            return;
-        }
-        if self.witness || !self.membership.is_voter(self.id) {
-            self.stats.dropped_unexpected.bump();
-            return;
-        }
-        self.become_follower(term, now);
-        if !self.can_campaign() {
+        let leads_our_term = term == self.term
+            && self.role != Role::Leader
+            && match self.leader {
+                Some(leader) => leader == from,
+                None => self.voted_for == Some(from),
+            };
+        if !leads_our_term || self.witness || !self.can_campaign() {
             self.stats.dropped_unexpected.bump();
             return;
         }

@@ -159,7 +159,11 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
-        if from == self.id || !self.membership.contains(from) {
+        // A leader that was just removed from the membership may still hand over:
+        // its `TimeoutNow` is judged by `on_timeout_now` (which obeys only the leader
+        // of our term), not dropped for its sender.
+        let handing_over = matches!(message, Message::TimeoutNow { .. });
+        if from == self.id || !(self.membership.contains(from) || handing_over) {
             self.stats.dropped_unknown_sender.bump();
             return;
         }

@@ -85,12 +85,20 @@ fn after_a_failed_priority_hand_over_the_next_waits_a_whole_hold_off() {
     // The target never wins: the transfer times out.
     let mut out = Vec::new();
     let mut gave_up = first;
-    while !out
-        .iter()
-        .any(|o| matches!(o, Output::TransferFailed { .. }))
-    {
+    for _ in 0..100 {
+        if out
+            .iter()
+            .any(|o| matches!(o, Output::TransferFailed { .. }))
+        {
+            break;
+        }
         (gave_up, out) = fire(&mut n);
     }
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::TransferFailed { .. })),
+        "the transfer was never abandoned"
+    );
     assert!(n.is_leader());
     let soon = gave_up + hold_off() - Duration::from_nanos(1);
     let out = n.step(recv(3, standing(5, Freshness::default(), false)), soon);

@@ -383,3 +383,47 @@ fn a_leader_removed_while_transferring_leaves_the_transfer_to_run() {
         vec![role_changed(Role::Follower, 1), leader_changed(None, 1)]
     );
 }
+
+#[test]
+fn a_marked_pre_vote_meets_stickiness_even_after_a_hand_over_announcement() {
+    // Only real vote requests carry a usable mark: a pre-vote with the flag set is
+    // an ordinary pre-vote, refused inside the stickiness window.
+    let mut f = follower_of(config(), 3, &[1, 2, 3], 1, 1, ms(0));
+    let _ = f.step(recv(1, hand_over_heartbeat(1)), ms(10));
+    let marked_pre_vote = ballot::Message::VoteRequest {
+        term: t(2),
+        pre_vote: true,
+        transfer: true,
+        freshness: Freshness::default(),
+    };
+    let out = f.step(recv(2, marked_pre_vote), ms(11));
+    assert_eq!(out, vec![send(2, pre_vote_response(1, false))]);
+    assert_eq!(f.stats().sticky_rejections, 1);
+}
+
+#[test]
+fn a_follower_that_applied_the_leaders_removal_still_obeys_its_timeout_now() {
+    let mut f = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
+    let _ = f.step(Input::RemoveNode(1), ms(1));
+    assert_eq!(f.leader(), None);
+    let out = f.step(recv(1, timeout_now(1)), ms(2));
+    assert_eq!(out[0], persist(2, Some(2)), "{out:?}");
+    assert_eq!(f.role(), Role::Candidate);
+}
+
+#[test]
+fn timeout_now_is_dropped_when_no_leader_of_the_term_is_known() {
+    // A fresh node has neither followed nor voted: a TimeoutNow is a forgery.
+    let mut f = node(config(), 2, &[1, 2, 3]);
+    assert_eq!(f.step(recv(1, timeout_now(0)), ms(1)), vec![]);
+    assert_eq!(f.role(), Role::Follower);
+    assert_eq!(f.stats().dropped_unexpected, 1);
+}
+
+#[test]
+fn timeout_now_from_a_newer_term_is_dropped() {
+    let mut f = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
+    assert_eq!(f.step(recv(1, timeout_now(2)), ms(1)), vec![]);
+    assert_eq!(f.term(), t(1));
+    assert_eq!(f.stats().dropped_unexpected, 1);
+}

@@ -54,6 +54,11 @@ enum Fault {
     HealAll,
     Campaign(u64),
     StepDown(u64),
+    /// `TransferLeadership(b)` given to node `a` (rejected unless `a` leads and `b`
+    /// is another voter).
+    Transfer(u64, u64),
+    /// `ForgetLeader` on node `a`.
+    ForgetLeader(u64),
     /// A one-voter membership change, made as the membership safety rule asks:
     /// only once a leader was elected in a term that began after the previous
     /// change (skipped otherwise); the leader is then told to step down, so the
@@ -88,6 +93,11 @@ struct Schedule {
     nodes: usize,
     pre_vote: bool,
     check_quorum: bool,
+    /// A node (index, like a fault's) with a higher `Config::priority` than the rest.
+    preferred: Option<u64>,
+    /// A node (index) that is a witness; only in schedules without membership
+    /// changes and with at least 3 nodes (a change could leave the witness alone).
+    witness: Option<u64>,
     /// Milliseconds from the start, and the fault.
     faults: Vec<(u64, Fault)>,
 }
@@ -109,7 +119,9 @@ fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
         2 => node.clone().prop_map(Fault::Isolate),
         2 => Just(Fault::HealAll),
         2 => node.clone().prop_map(Fault::Campaign),
-        1 => node.prop_map(Fault::StepDown),
+        1 => node.clone().prop_map(Fault::StepDown),
+        2 => (node.clone(), node.clone()).prop_map(|(a, b)| Fault::Transfer(a, b)),
+        1 => node.prop_map(Fault::ForgetLeader),
     ];
     let change = (0u8..3, 0..nodes + EXTRA);
     match changes {
@@ -127,20 +139,27 @@ fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
 
 fn schedule(changes: Changes) -> impl Strategy<Value = Schedule> {
     (1usize..=7).prop_flat_map(move |nodes| {
+        let n = nodes as u64;
+        let witness_ok = nodes >= 3 && matches!(changes, Changes::None);
         (
             any::<u64>(),
             Just(nodes),
-            any::<bool>(),
-            any::<bool>(),
-            prop::collection::vec((0..HORIZON_MS, fault(nodes as u64, changes)), 0..24),
+            (any::<bool>(), any::<bool>()),
+            prop::option::of(0..n),
+            prop::option::of(0..n).prop_map(move |w| w.filter(|_| witness_ok)),
+            prop::collection::vec((0..HORIZON_MS, fault(n, changes)), 0..24),
         )
-            .prop_map(|(seed, nodes, pre_vote, check_quorum, faults)| Schedule {
-                seed,
-                nodes,
-                pre_vote,
-                check_quorum,
-                faults,
-            })
+            .prop_map(
+                |(seed, nodes, (pre_vote, check_quorum), preferred, witness, faults)| Schedule {
+                    seed,
+                    nodes,
+                    pre_vote,
+                    check_quorum,
+                    preferred,
+                    witness,
+                    faults,
+                },
+            )
     })
 }
 
@@ -176,6 +195,8 @@ impl Schedule {
             Fault::HealAll => Action::HealAll,
             Fault::Campaign(a) => Action::Command(id(a), Input::Campaign),
             Fault::StepDown(a) => Action::Command(id(a), Input::StepDown),
+            Fault::Transfer(a, b) => Action::Command(id(a), Input::TransferLeadership(id(b))),
+            Fault::ForgetLeader(a) => Action::Command(id(a), Input::ForgetLeader),
             Fault::Member(op, a) => {
                 let node = a % (n + EXTRA) + 1;
                 let changed = Rc::clone(changed);
@@ -242,7 +263,17 @@ impl Schedule {
                 Duration::from_micros(100),
                 Duration::from_millis(5),
             ));
-        let mut sim = options.build();
+        let n = self.nodes as u64;
+        let (preferred, witness) = (self.preferred, self.witness);
+        let mut sim = options.build_with(|sim| {
+            if let Some(p) = preferred {
+                sim.set_config(p % n + 1, config.with_priority(5)).unwrap();
+            }
+            if let Some(w) = witness {
+                sim.set_config(w % n + 1, config.with_witness(true))
+                    .unwrap();
+            }
+        });
         let changed = Rc::new(Cell::new(0));
         for (at, fault) in &self.faults {
             sim.at(Instant::from_millis(*at), self.action(fault, &changed));
@@ -322,6 +353,8 @@ fn the_schedule_that_found_the_membership_hole_is_clean_under_the_rule() {
         nodes: 3,
         pre_vote: true,
         check_quorum: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (0, Fault::Partition(46_306)), // {2} | {1, 3}
             (224, Fault::HealAll),
@@ -351,6 +384,8 @@ fn a_hand_written_schedule_runs_clean() {
         nodes: 5,
         pre_vote: true,
         check_quorum: true,
+        preferred: None,
+        witness: None,
         faults: vec![
             (400, Fault::Partition(0b00011)),
             (900, Fault::Crash(2)),
@@ -393,6 +428,8 @@ fn changes_settled_by_durable_following_need_no_election() {
         nodes: 3,
         pre_vote: true,
         check_quorum: true,
+        preferred: None,
+        witness: None,
         faults: vec![
             (500, Fault::MemberByFollowing(0, 3)), // add node 4 as a voter
             (600, Fault::MemberByFollowing(1, 4)), // add node 5 as a learner
