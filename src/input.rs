@@ -29,9 +29,10 @@ pub enum Input<I> {
     /// [`CommandError::TermExhausted`](crate::CommandError::TermExhausted).
     Campaign,
     /// Leader only: stop leading and become a follower in the same term, handing
-    /// over to the best reachable voter when there is one: the voter whose heartbeat
-    /// reply came most recently (within `election_timeout_min`), that reported being
-    /// at least as fresh as this leader and not a witness, is told to campaign at
+    /// over to the best reachable voter when there is one: the first voter to answer
+    /// the leader's latest heartbeat round (the most reachable one) among those that
+    /// reported being at least as fresh as this leader and not a witness, if it was
+    /// heard from within `election_timeout_min`, is told to campaign at
     /// once (as in [`Input::TransferLeadership`], reported with
     /// [`Output::TransferStarted`](crate::Output::TransferStarted)), so the cluster
     /// does not wait an election timeout for a new leader. With no such voter the
