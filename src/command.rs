@@ -26,7 +26,7 @@ impl<I: NodeId> Election<I> {
                 if !self.membership.is_voter(self.id) {
                     return Err(CommandError::NotAVoter);
                 }
-                if self.witness {
+                if self.switches.witness {
                     return Err(CommandError::Witness);
                 }
                 let voters = self.membership.voters().len();
@@ -40,6 +40,13 @@ impl<I: NodeId> Election<I> {
                 if self.role == Role::Follower {
                     if self.term == Term::MAX {
                         return Err(CommandError::TermExhausted);
+                    }
+                    if self.in_lease(now) {
+                        // Its self-vote could elect a second leader while the current
+                        // one holds its lease (or one it acknowledged before a restart).
+                        return Err(CommandError::Sticky {
+                            until: self.leader_contact + self.config.election_timeout_min(),
+                        });
                     }
                     self.start_election(now, out);
                 }
@@ -128,7 +135,9 @@ impl<I: NodeId> Election<I> {
         let voters_changed = old.voters() != self.membership.voters();
         if let Some(leader) = self.leader {
             if leader != self.id && !self.membership.contains(leader) {
-                self.forget_leader();
+                // Forget who leads, not when it was heard from: the removed leader
+                // may still hold a lease this node's acknowledgement helped prove.
+                self.leader = None;
             }
         }
         match self.role {

@@ -86,6 +86,35 @@ pub struct Config {
     /// Use it for tie-breaker sites: a cluster needs a quorum of voters *that can
     /// lead* to elect a leader, so at least one voter must not be a witness.
     pub witness: bool,
+    /// The bound on clock drift the [leader lease](crate::Election::lease) assumes,
+    /// in parts per million: over any stretch of real time, the time elapsed on one
+    /// node's clock is at most `1 + max_clock_drift / 10⁶` times the time elapsed on
+    /// any other node's clock (a *rate* bound between any two nodes; offsets do not
+    /// matter, each node only measures its own intervals). A lease is shortened by
+    /// this factor: the leader holds it for `election_timeout_min / (1 + ρ)` after
+    /// the send time of a quorum-acknowledged heartbeat. Default 10,000 ppm (1 %),
+    /// far above real clocks (quartz: ±100 ppm; NTP-disciplined: ±10 ppm) yet costing
+    /// only 1.5 ms of a 150 ms window. At most [`Config::MAX_CLOCK_DRIFT_LIMIT`].
+    /// If clocks drift more than this, a lease can be wrong; nothing else depends
+    /// on it.
+    pub max_clock_drift: u32,
+    /// Restart quarantine (default on): a node resumed from a persisted
+    /// [`HardState`](crate::HardState) refuses every vote and pre-vote, and rejects
+    /// `Campaign`, for `election_timeout_min` after
+    /// [`Election::new`](crate::Election::new), as if it had just heard from a
+    /// leader. It may have acknowledged a leader's heartbeat just before it
+    /// crashed, and the leader's [lease](crate::Election::lease) counts on it
+    /// refusing votes for that long; the quarantine keeps the promise it can no
+    /// longer remember. A first start (nothing persisted) is not quarantined: a
+    /// node replies to a heartbeat only after the `Persist` of that term, so a node
+    /// with an empty disk never acknowledged a leader (a cold cluster elects as
+    /// fast as before). Cost: a restarted node helps no election, and cannot be
+    /// elected, for one `election_timeout_min` after it restarts — usually free,
+    /// since its own election timer (at least `election_timeout_min`) fires no
+    /// earlier; it matters when a majority restarts at once (the cluster then
+    /// waits `election_timeout_min` before it can elect), or a test campaigns
+    /// right after a restart. Turn it off only if you do not use leases.
+    pub restart_quarantine: bool,
 }
 
 impl Default for Config {
@@ -101,6 +130,8 @@ impl Default for Config {
             seed: 0,
             priority: 0,
             witness: false,
+            max_clock_drift: 10_000,
+            restart_quarantine: true,
         }
     }
 }
@@ -111,6 +142,22 @@ impl Config {
     /// hands over to a voter of higher [`Config::priority`]: the rate limit of
     /// priority hand-overs.
     pub const PRIORITY_HOLD_OFF: u32 = 10;
+    /// The largest accepted [`Config::max_clock_drift`]: 50,000 ppm (5 %).
+    pub const MAX_CLOCK_DRIFT_LIMIT: u32 = 50_000;
+
+    /// Sets the clock-drift bound of the lease, in parts per million.
+    #[must_use]
+    pub fn with_max_clock_drift(mut self, ppm: u32) -> Self {
+        self.max_clock_drift = ppm;
+        self
+    }
+
+    /// Turns the restart quarantine on or off.
+    #[must_use]
+    pub fn with_restart_quarantine(mut self, on: bool) -> Self {
+        self.restart_quarantine = on;
+        self
+    }
 
     /// Sets the election-timeout range `[min, max)`.
     #[must_use]
@@ -209,6 +256,12 @@ impl Config {
                 max_voters: self.max_voters,
             });
         }
+        if self.max_clock_drift > Self::MAX_CLOCK_DRIFT_LIMIT {
+            return Err(ConfigError::ClockDriftTooLarge {
+                ppm: self.max_clock_drift,
+                limit: Self::MAX_CLOCK_DRIFT_LIMIT,
+            });
+        }
         Ok(())
     }
 }
@@ -239,25 +292,22 @@ impl Settings {
     }
 
     /// The configuration these settings were made from, with the protocol switches
-    /// (stored beside the settings, where they pack into spare bytes).
-    pub(crate) fn config(
-        &self,
-        pre_vote: bool,
-        check_quorum: bool,
-        priority: u8,
-        witness: bool,
-    ) -> Config {
+    /// and the drift bound (stored beside the settings, where they pack into spare
+    /// bytes).
+    pub(crate) fn config(&self, switches: Switches) -> Config {
         Config {
+            pre_vote: switches.pre_vote,
+            check_quorum: switches.check_quorum,
+            max_clock_drift: u32::from(switches.max_clock_drift),
+            restart_quarantine: switches.restart_quarantine,
             election_timeout_min: Duration::from_nanos(self.election_min),
             election_timeout_max: Duration::from_nanos(self.election_max),
             heartbeat_interval: Duration::from_nanos(self.heartbeat),
-            pre_vote,
-            check_quorum,
             min_voters: self.min_voters(),
             max_voters: self.max_voters(),
             seed: self.seed,
-            priority,
-            witness,
+            priority: switches.priority,
+            witness: switches.witness,
         }
     }
 
@@ -301,6 +351,34 @@ impl Settings {
 
     pub(crate) fn heartbeat_interval(&self) -> Duration {
         Duration::from_nanos(self.heartbeat)
+    }
+}
+
+/// The protocol switches and the drift bound, which `Election` stores loose so that
+/// they fill padding next to its other small fields.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Switches {
+    pub(crate) pre_vote: bool,
+    pub(crate) check_quorum: bool,
+    pub(crate) restart_quarantine: bool,
+    /// `Config::max_clock_drift` (validated ≤ 50,000, so it fits).
+    pub(crate) max_clock_drift: u16,
+    /// `Config::witness`: votes, never campaigns.
+    pub(crate) witness: bool,
+    /// `Config::priority`.
+    pub(crate) priority: u8,
+}
+
+impl Switches {
+    pub(crate) fn new(config: &Config) -> Self {
+        Switches {
+            pre_vote: config.pre_vote,
+            check_quorum: config.check_quorum,
+            restart_quarantine: config.restart_quarantine,
+            max_clock_drift: u16::try_from(config.max_clock_drift).unwrap_or(u16::MAX),
+            witness: config.witness,
+            priority: config.priority,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use crate::config::Settings;
+use crate::config::{Settings, Switches};
 use crate::quorum::Tally;
 use crate::rng::{TimeoutRng, scale};
 use crate::stats::Counters;
@@ -31,14 +31,11 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Election<I: NodeId = u64> {
     pub(crate) config: Settings,
-    /// `Config::pre_vote`.
-    pub(crate) pre_vote: bool,
-    /// `Config::check_quorum`.
-    pub(crate) check_quorum: bool,
-    /// `Config::witness`: votes, never campaigns.
-    pub(crate) witness: bool,
-    /// `Config::priority`.
-    pub(crate) priority: u8,
+    /// `Config::pre_vote`, `check_quorum`, `restart_quarantine`, `max_clock_drift`.
+    pub(crate) switches: Switches,
+    /// Leader: this leadership gave up its lease (a transfer was started); cleared
+    /// when the node next wins an election.
+    pub(crate) lease_forfeited: bool,
     /// Follower: the leader of the current term announced a hand-over (its last
     /// heartbeat carried `hand_over`), so a transfer-marked vote request for the
     /// next term may bypass stickiness. Cleared with the leader.
@@ -48,8 +45,12 @@ pub struct Election<I: NodeId = u64> {
     pub(crate) term: Term,
     pub(crate) voted_for: Option<I>,
     pub(crate) leader: Option<I>,
-    /// When this node last heard from the leader of its current term (stickiness);
-    /// [`NEVER`] when it has not.
+    /// When this node last heard a heartbeat from a leader — of any term: a newer
+    /// term does not end the window — or was (re)started with the restart
+    /// quarantine on: it refuses votes and pre-votes, and does not campaign, until
+    /// `election_timeout_min` after it (stickiness, the lease's foundation).
+    /// [`NEVER`] when there is no such instant (or the node forgot it when its own
+    /// round started, which happens only after the window).
     pub(crate) leader_contact: Instant,
     pub(crate) freshness: Freshness,
     pub(crate) membership: Membership<I>,
@@ -80,7 +81,11 @@ impl<I: NodeId> Election<I> {
     /// Creates node `id` with `membership`, resuming from `persisted` (the last
     /// [`HardState`] made durable, or `None` on first start) at time `now`.
     ///
-    /// The node starts as a follower with its election timer armed. `id` need not be
+    /// The node starts as a follower with its election timer armed. When it resumes
+    /// from a `persisted` state with [`Config::restart_quarantine`] on (the default),
+    /// it refuses every vote and pre-vote, and rejects [`Input::Campaign`], until
+    /// `now + election_timeout_min`. (A first start, `persisted: None`, needs no
+    /// quarantine: a node acknowledges a leader only after persisting its term.) `id` need not be
     /// a member: a node outside the membership (or a learner) follows and votes but
     /// never campaigns.
     pub fn new(
@@ -104,17 +109,23 @@ impl<I: NodeId> Election<I> {
         let mut election = Election {
             rng: TimeoutRng::default(),
             config: Settings::new(&config),
-            pre_vote: config.pre_vote,
-            check_quorum: config.check_quorum,
-            witness: config.witness,
-            priority: config.priority,
+            switches: Switches::new(&config),
+            lease_forfeited: false,
             hand_over_seen: false,
             id,
             role: Role::Follower,
             term: hard.term,
             voted_for: hard.voted_for,
             leader: None,
-            leader_contact: NEVER,
+            // The restart quarantine: behave as if a leader had just been heard from.
+            // Only a restart needs it: a node acknowledges a heartbeat only after the
+            // Persist of that term (and its vote or leader) is durable, so a node
+            // with nothing on disk has never acknowledged any leader.
+            leader_contact: if config.restart_quarantine && persisted.is_some() {
+                now
+            } else {
+                NEVER
+            },
             freshness: Freshness::default(),
             membership,
             tally: Tally::default(),
@@ -231,6 +242,81 @@ impl<I: NodeId> Election<I> {
         );
     }
 
+    /// The leader lease: the instant, in this node's clock, until which no other
+    /// node can be elected leader of any term and no other node holds a lease. The
+    /// answer to "is it safe to act as the only leader right now?": act only while
+    /// `now < lease`, and re-read it before each action (it moves forward with every
+    /// acknowledged heartbeat round, and is `None` once this node stops leading).
+    /// Use the [term](Election::term) as a fencing token wherever the action reaches
+    /// a shared resource that can check it (see the README, "Leases and fencing").
+    ///
+    /// `None` when this node is not the leader, when no quorum has acknowledged a
+    /// heartbeat of this leadership yet, or after it gave up its lease to start a
+    /// leadership transfer (for the rest of its term).
+    ///
+    /// **Formula.** Let `s` be the latest send time such that a quorum of voters —
+    /// this node included — acknowledged a heartbeat sent at or after `s`: the
+    /// `quorum - 1`-th latest acknowledged send time among the other voters (each
+    /// reply echoes its heartbeat's `sent`). Then, with `m = election_timeout_min`
+    /// and `ρ = max_clock_drift / 10⁶`,
+    ///
+    /// ```text
+    /// lease = s + ⌊m / (1 + ρ)⌋
+    /// ```
+    ///
+    /// A voter that is a quorum alone (a one-voter cluster) holds `Instant::MAX`.
+    ///
+    /// **Proof sketch.** Each voter `F` of that quorum received a heartbeat sent at
+    /// `s' ≥ s` at some real time `R ≥ S` (`S`: the real time of `s` on this node's
+    /// clock). From then on `F` refuses every vote and pre-vote, and does not
+    /// campaign, until its own clock has advanced `m` past the receipt (stickiness;
+    /// a newer term does not end the window, only its own election timer — which
+    /// fires no earlier — or a transfer does; a restart does not either, because a
+    /// restarted node is quarantined for `m`). Any leader of another term needs a
+    /// quorum of votes, which shares a voter with this quorum (with this node, a
+    /// leader, which votes for nobody else), so none can be elected before `F`'s
+    /// window ends at real time `R + D`, where `F`'s clock advances `m` during `D`.
+    /// By the drift bound this node's clock advances at least `m / (1 + ρ)` during
+    /// `D`, hence at least `m / (1 + ρ)` between `S` and `R + D`: when this node's
+    /// clock reads `lease`, no `F`'s window has ended yet. The bound needs every
+    /// node to run with the same `election_timeout_min` and `max_clock_drift`, the
+    /// restart quarantine on, clocks whose rates differ by at most `ρ`, and the
+    /// membership rule of the README. Bypasses that void leases:
+    /// `ForgetLeader` on a follower, `restart_quarantine` off, and leadership
+    /// transfer (the leader gives up its own lease before it starts one).
+    ///
+    /// Cost: a pass over the voters per bit of an instant (64 × voters slot reads,
+    /// no allocation); call it when you need it, not per message.
+    pub fn lease(&self) -> Option<Instant> {
+        if self.role != Role::Leader || self.lease_forfeited {
+            return None;
+        }
+        let sent = self.tally.quorum_acknowledged(&self.membership, self.id)?;
+        if sent == Instant::MAX {
+            return Some(Instant::MAX);
+        }
+        Some(sent + self.lease_window())
+    }
+
+    /// `⌊election_timeout_min / (1 + max_clock_drift / 10⁶)⌋`: how long after a
+    /// quorum-acknowledged send time the lease lasts, in this node's clock.
+    pub(crate) fn lease_window(&self) -> Duration {
+        let (min, _) = self.config.election_timeout_nanos();
+        let ppm = u128::from(self.switches.max_clock_drift);
+        let window = u128::from(min) * 1_000_000 / (1_000_000 + ppm);
+        Duration::from_nanos(u64::try_from(window).unwrap_or(u64::MAX))
+    }
+
+    /// Leader: gives up the lease for the rest of this term. **The hook for a
+    /// leadership transfer**: call it before sending the transfer's message, since
+    /// a transfer lets the target's voters bypass stickiness (the lease's
+    /// foundation). It stays given up even if the transfer is abandoned — a
+    /// delayed transfer message may still start the target's campaign — until this
+    /// node next wins an election.
+    pub(crate) fn forfeit_lease(&mut self) {
+        self.lease_forfeited = true;
+    }
+
     /// This node's id.
     pub fn id(&self) -> I {
         self.id
@@ -282,12 +368,7 @@ impl<I: NodeId> Election<I> {
 
     /// The configuration.
     pub fn config(&self) -> Config {
-        self.config.config(
-            self.pre_vote,
-            self.check_quorum,
-            self.priority,
-            self.witness,
-        )
+        self.config.config(self.switches)
     }
 
     /// Counters of what this node has done and dropped.

@@ -78,6 +78,17 @@ pub enum ConfigError {
         /// The configured maximum.
         max_voters: usize,
     },
+    /// `max_clock_drift` is above [`Config::MAX_CLOCK_DRIFT_LIMIT`](crate::Config::MAX_CLOCK_DRIFT_LIMIT)
+    /// parts per million: a clock that far off is broken, not drifting.
+    #[error(
+        "max_clock_drift is {ppm} ppm; at most {limit} ppm (5 %) is accepted: a clock that far off is broken, and no lease could be trusted"
+    )]
+    ClockDriftTooLarge {
+        /// The configured bound, in parts per million.
+        ppm: u32,
+        /// The largest accepted bound.
+        limit: u32,
+    },
 }
 
 /// A membership that cannot be built.
@@ -118,6 +129,19 @@ pub enum CommandError<I: NodeId> {
         "this node is the leader; ForgetLeader is for followers (use StepDown or TransferLeadership to stop leading)"
     )]
     IsLeader,
+    /// `Campaign` on a follower inside its stickiness window: it heard from a leader
+    /// less than `election_timeout_min` ago (in its own clock), or it (re)started
+    /// less than that ago (the restart quarantine). Campaigning now could elect a
+    /// second leader while the current one holds its
+    /// [lease](crate::Election::lease). Retry at `until`, or move leadership with a
+    /// transfer on the leader.
+    #[error(
+        "cannot campaign before {until:?}: this node heard from a leader (or restarted) less than election_timeout_min ago, and campaigning could break that leader's lease"
+    )]
+    Sticky {
+        /// When the window ends, in this node's clock.
+        until: Instant,
+    },
     /// `Campaign` on a follower at term `u64::MAX`: there is no next term to
     /// campaign in.
     #[error("cannot campaign: the term is u64::MAX and there is no next term")]

@@ -52,8 +52,8 @@ impl<I: NodeId> Election<I> {
             term,
             sent,
             freshness: self.freshness,
-            priority: self.priority,
-            witness: self.witness,
+            priority: self.switches.priority,
+            witness: self.switches.witness,
         };
         self.send(to, message, out);
     }
@@ -63,7 +63,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
-        _sent: Instant,
+        sent: Instant,
         standing: (crate::Freshness, u8, bool),
         now: Instant,
         out: &mut Vec<Output<I>>,
@@ -86,6 +86,14 @@ impl<I: NodeId> Election<I> {
         // the armed CheckQuorum deadline stays a lower bound of the true one, and is
         // re-derived when it comes due.
         self.tally.contact(&self.membership, from, now);
+        // The lease counts the send time the reply echoes. A `sent` after `now`
+        // cannot be one of ours (a forged or corrupt reply): it would stretch the
+        // lease, so it is ignored.
+        if sent <= now {
+            self.tally.acknowledged(&self.membership, from, sent);
+        } else {
+            self.stats.dropped_unexpected.bump();
+        }
         let (freshness, priority, witness) = standing;
         self.note_standing(from, freshness, priority, witness, now, out);
     }
@@ -103,7 +111,7 @@ impl<I: NodeId> Election<I> {
     /// never later than the true one, and a host that ticks at
     /// `next_deadline()` steps down exactly at `E`.
     pub(crate) fn check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.check_quorum {
+        if self.role != Role::Leader || !self.switches.check_quorum {
             self.timers.stop(Timer::CheckQuorum);
             self.arm_transfer_deadline();
             return;

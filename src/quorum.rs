@@ -1,8 +1,8 @@
-//! Counting distinct voters: election tallies, and the leader's last contact with
-//! each voter (CheckQuorum).
+//! Counting distinct voters: election tallies, the leader's last contact with each
+//! voter (CheckQuorum), the heartbeat send times they acknowledged (the lease), and
+//! the leader's hand-over state.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use crate::{Instant, Membership, NodeId};
 
@@ -22,21 +22,23 @@ pub(crate) enum Recorded {
     Duplicate,
 }
 
-/// One slot per voter (indexed like `Membership::voters`), with running counts.
+/// Slots per voter (indexed like `Membership::voters`), behind a small header.
 ///
 /// Everything lives in one heap allocation, made only while campaigning or leading
 /// (a follower's tally is empty, so it costs a follower nothing but the pointer):
 /// [`HEAD`] words first — the yes/no counts, and the leader's hand-over state (the
-/// target of a pending leadership transfer, and the instant that ends it or, with no
-/// transfer pending, the instant before which no priority hand-over starts) — then
-/// one slot per voter.
+/// target of a pending leadership transfer, the instant that ends it or, with no
+/// transfer pending, the instant before which no priority hand-over starts, and the
+/// candidate successor) — then one slot per voter, and for a leader a second slot
+/// per voter.
 ///
 /// In a (pre-)election round a slot says what the voter answered: unknown, refused,
 /// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
-/// unknown). A leader keeps the same slots as its last contact with each voter:
-/// the election's grants are its first contacts, and every heartbeat reply moves a
-/// voter's slot forward. Recording an answer is a binary search; counting is free;
-/// a duplicated answer is recognised and counted once.
+/// unknown). A leader keeps two slots per voter: its last contact with the voter
+/// (CheckQuorum; every heartbeat reply moves it forward), then, in a second half,
+/// the latest heartbeat send time the voter acknowledged (the lease). Recording an
+/// answer is a binary search; counting is free; a duplicated answer is recognised
+/// and counted once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
     slots: Box<[u64]>,
@@ -75,13 +77,16 @@ impl Tally {
         }
     }
 
+    /// Voter `id`'s slot in the first table (round answers, or leader contacts).
     fn voter_slot<I: NodeId>(&mut self, members: &Membership<I>, id: I) -> Option<&mut u64> {
         let i = members.voter_index(id)?;
         self.slots.get_mut(HEAD + i)
     }
 
-    fn voter_slots(&self) -> &[u64] {
-        self.slots.get(HEAD..).unwrap_or_default()
+    /// The first table: one slot per voter.
+    fn voter_slots<I: NodeId>(&self, members: &Membership<I>) -> &[u64] {
+        let n = members.voters().len();
+        self.slots.get(HEAD..HEAD + n).unwrap_or_default()
     }
 
     fn head(&self, word: usize) -> u64 {
@@ -138,18 +143,20 @@ impl Tally {
         (self.head(COUNTS) & u64::from(u32::MAX)) as usize
     }
 
-    /// Turns the won election's tally into the leader's contact table: a new leader
-    /// counts every voter as heard from at `now`, the instant it won. (Winning took a
-    /// quorum of grants within one round; this gives every leader one whole
-    /// `election_timeout_min` to hear from its voters before CheckQuorum can depose
-    /// it, as etcd's first check-quorum period does.)
-    pub(crate) fn start_contacts(&mut self, now: Instant) {
-        if let Some(slots) = self.slots.get_mut(HEAD..) {
-            slots.fill(at(now));
+    /// Turns the won election's tally into the leader's tables: a new leader counts
+    /// every voter as heard from at `now`, the instant it won (this gives every
+    /// leader one whole `election_timeout_min` to hear from its voters before
+    /// CheckQuorum can depose it, as etcd's first check-quorum period does), and no
+    /// voter as having acknowledged any heartbeat yet (a vote grant makes a voter
+    /// refuse other candidates of this term only, so it is no lease evidence). No
+    /// hand-over is pending.
+    pub(crate) fn start_contacts<I: NodeId>(&mut self, members: &Membership<I>, now: Instant) {
+        let voters = members.voters().len();
+        let mut slots = alloc::vec![UNKNOWN; HEAD + 2 * voters];
+        if let Some(contacts) = slots.get_mut(HEAD..HEAD + voters) {
+            contacts.fill(at(now));
         }
-        self.set_head(TARGET, 0);
-        self.set_head(UNTIL, 0);
-        self.set_head(SUCCESSOR, 0);
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Leader: voter `id` was heard from at `now`. Non-voters are ignored.
@@ -165,8 +172,25 @@ impl Tally {
         members: &Membership<I>,
         id: I,
     ) -> Option<Instant> {
-        let slot = *self.voter_slots().get(members.voter_index(id)?)?;
+        let slot = *self.voter_slots(members).get(members.voter_index(id)?)?;
         (slot != UNKNOWN && slot != REFUSED).then(|| Instant::from_nanos(slot - 1))
+    }
+
+    /// Leader: voter `id` acknowledged the heartbeat sent at `sent` (leader's clock).
+    /// Non-voters are ignored.
+    pub(crate) fn acknowledged<I: NodeId>(
+        &mut self,
+        members: &Membership<I>,
+        id: I,
+        sent: Instant,
+    ) {
+        let voters = members.voters().len();
+        if let Some(slot) = members
+            .voter_index(id)
+            .and_then(|i| self.slots.get_mut(HEAD + voters + i))
+        {
+            *slot = (*slot).max(at(sent));
+        }
     }
 
     /// Leader: the voter index of the pending hand-over's target, if any.
@@ -224,75 +248,71 @@ impl Tally {
     /// always in contact) had been heard from — the `quorum - 1`-th most recent
     /// contact among the others. `None` when fewer than that many were ever heard
     /// from; `Some(Instant::MAX)` when `me` alone is a quorum.
-    ///
-    /// Allocation-free: the k-th largest slot is found bit by bit (64 passes over
-    /// the voters). It runs when the CheckQuorum deadline is due (about once per
-    /// `election_timeout_min`) and on membership changes, never per message.
     pub(crate) fn quorum_contact<I: NodeId>(
         &self,
         members: &Membership<I>,
         me: I,
     ) -> Option<Instant> {
-        let quorum = members.quorum();
-        let mine = members.voter_index(me);
-        let others = quorum - usize::from(mine.is_some());
-        if others == 0 {
-            return Some(Instant::MAX);
-        }
-        let count_at_least = |x: u64| {
-            self.voter_slots()
-                .iter()
-                .enumerate()
-                .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
-                .count()
-        };
-        if count_at_least(1) < others {
-            return None;
-        }
-        // The largest x with at least `others` contacts at or after x.
-        let mut x = 0u64;
-        for bit in (0..64).rev() {
-            let candidate = x | (1u64 << bit);
-            if count_at_least(candidate) >= others {
-                x = candidate;
-            }
-        }
-        Some(Instant::from_nanos(x - 1))
+        let voters = members.voters().len();
+        quorum_instant(self.slots.get(HEAD..HEAD + voters)?, members, me)
     }
 
-    /// Leader: carries the contact slots over to a changed voter set. Voters that
-    /// remain keep their last contact, removed voters' are dropped, and a voter new
-    /// to the set counts as heard from at `now`, the moment it was added (as in
-    /// etcd: otherwise adding a voter to a leader that has not yet heard from it
-    /// would depose the leader at once).
+    /// Leader `me`: the latest send time such that a quorum of voters (`me`
+    /// included) acknowledged a heartbeat sent at or after it — the `quorum - 1`-th
+    /// most recent acknowledged send time among the others. `None` when fewer than
+    /// that many acknowledged any heartbeat of this leadership; `Some(Instant::MAX)`
+    /// when `me` alone is a quorum.
+    pub(crate) fn quorum_acknowledged<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        me: I,
+    ) -> Option<Instant> {
+        let voters = members.voters().len();
+        quorum_instant(
+            self.slots.get(HEAD + voters..HEAD + 2 * voters)?,
+            members,
+            me,
+        )
+    }
+
+    /// Leader: carries both tables over to a changed voter set. Voters that remain
+    /// keep their last contact and acknowledged send time, removed voters' are
+    /// dropped, and a voter new to the set counts as heard from at `now`, the moment
+    /// it was added (as in etcd: otherwise adding a voter to a leader that has not
+    /// yet heard from it would depose the leader at once), but as having
+    /// acknowledged nothing. A pending hand-over's target keeps its place if it is
+    /// still a voter (the caller reports it otherwise); the candidate successor is
+    /// chosen afresh.
     pub(crate) fn remap<I: NodeId>(
         &mut self,
         old: &Membership<I>,
         new: &Membership<I>,
         now: Instant,
     ) {
-        let mut slots = Vec::with_capacity(HEAD + new.voters().len());
+        let (n_old, n_new) = (old.voters().len(), new.voters().len());
         let target = self
             .handover_target()
             .and_then(|i| old.voters().get(i))
             .and_then(|id| new.voter_index(*id));
-        slots.extend([0, 0, self.head(UNTIL), 0]);
+        let mut slots = alloc::vec![UNKNOWN; HEAD + 2 * n_new];
+        slots[UNTIL] = self.head(UNTIL);
         let (mut yes, mut no) = (0, 0);
-        for id in new.voters() {
-            let slot = old
-                .voter_index(*id)
-                .and_then(|i| self.voter_slots().get(i).copied())
+        for (i, id) in new.voters().iter().enumerate() {
+            let kept = old.voter_index(*id);
+            let contact = kept
+                .and_then(|j| self.slots.get(HEAD + j).copied())
                 .unwrap_or(at(now));
-            match slot {
+            match contact {
                 UNKNOWN => {}
                 REFUSED => no += 1,
                 _ => yes += 1,
             }
-            slots.push(slot);
+            slots[HEAD + i] = contact;
+            slots[HEAD + n_new + i] = kept
+                .and_then(|j| self.slots.get(HEAD + n_old + j).copied())
+                .unwrap_or(UNKNOWN);
         }
-        *self = Tally {
-            slots: slots.into_boxed_slice(),
-        };
+        self.slots = slots.into_boxed_slice();
         self.set_counts(yes, no);
         self.set_handover_target(target);
     }
@@ -301,4 +321,41 @@ impl Tally {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.slots.len() * core::mem::size_of::<u64>()
     }
+}
+
+/// The latest instant `x` such that a quorum of `members`' voters (`me` included,
+/// always counted) have a slot at or after `x`: the `quorum - 1`-th largest slot
+/// among the others. `None` when fewer than that many slots are known;
+/// `Some(Instant::MAX)` when `me` alone is a quorum.
+///
+/// Allocation-free: the k-th largest slot is found bit by bit (64 passes over the
+/// voters). It runs when the CheckQuorum deadline is due (about once per
+/// `election_timeout_min`), on membership changes, and when the application asks
+/// for the lease; never per message.
+fn quorum_instant<I: NodeId>(slots: &[u64], members: &Membership<I>, me: I) -> Option<Instant> {
+    let quorum = members.quorum();
+    let mine = members.voter_index(me);
+    let others = quorum - usize::from(mine.is_some());
+    if others == 0 {
+        return Some(Instant::MAX);
+    }
+    let count_at_least = |x: u64| {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, &s)| Some(i) != mine && s != REFUSED && s >= x)
+            .count()
+    };
+    if count_at_least(1) < others {
+        return None;
+    }
+    // The largest x with at least `others` slots at or after x.
+    let mut x = 0u64;
+    for bit in (0..64).rev() {
+        let candidate = x | (1u64 << bit);
+        if count_at_least(candidate) >= others {
+            x = candidate;
+        }
+    }
+    Some(Instant::from_nanos(x - 1))
 }

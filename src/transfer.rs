@@ -38,6 +38,9 @@ impl<I: NodeId> Election<I> {
         if self.transfer_pending() {
             self.fail_transfer(TransferFailure::Replaced, now, false, out);
         }
+        // The target's voters may now bypass stickiness, the lease's foundation: the
+        // lease is given up for the rest of this term, before anything is sent.
+        self.forfeit_lease();
         self.tally.set_handover_target(Some(index));
         self.tally
             .set_handover_until(now + self.config.transfer_timeout());
@@ -133,7 +136,7 @@ impl<I: NodeId> Election<I> {
         self.tally.note_successor(index, eligible);
         if eligible
             && pending.is_none()
-            && priority > self.priority
+            && priority > self.switches.priority
             && now >= self.tally.handover_until()
         {
             self.start_transfer(index, now, out);
@@ -165,6 +168,7 @@ impl<I: NodeId> Election<I> {
         if !recent || to == self.id || !self.membership.is_voter(to) {
             return;
         }
+        self.forfeit_lease();
         out.push(Output::TransferStarted {
             to,
             term: self.term,
@@ -206,7 +210,7 @@ impl<I: NodeId> Election<I> {
                 Some(leader) => leader == from,
                 None => self.voted_for == Some(from),
             };
-        if !leads_our_term || self.witness || !self.can_campaign() {
+        if !leads_our_term || self.switches.witness || !self.can_campaign() {
             self.stats.dropped_unexpected.bump();
             return;
         }

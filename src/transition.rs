@@ -10,7 +10,7 @@ impl<I: NodeId> Election<I> {
     /// Whether this node may start an election: it is a voter, not a witness, and
     /// the voter set has reached `min_voters`.
     pub(crate) fn can_campaign(&self) -> bool {
-        !self.witness
+        !self.switches.witness
             && self.membership.is_voter(self.id)
             && self.membership.voters().len() >= self.config.min_voters()
             && self.term < Term::MAX
@@ -24,7 +24,10 @@ impl<I: NodeId> Election<I> {
                 && now < self.leader_contact + self.config.election_timeout_min())
     }
 
-    /// Forgets the known leader and when it was last heard from.
+    /// Forgets the known leader and when it was last heard from. Called only when
+    /// the stickiness window is over (a round starts when the election timer fires,
+    /// at least `election_timeout_min` after the last heartbeat, and `Campaign` is
+    /// refused inside the window), or by an explicit bypass that gives up leases.
     pub(crate) fn forget_leader(&mut self) {
         self.leader = None;
         self.leader_contact = NEVER;
@@ -37,11 +40,19 @@ impl<I: NodeId> Election<I> {
     /// pre-candidate keeps the timer it drew when its round started: re-arming all
     /// of a split vote's candidates at the moment they learn of a newer term (or of
     /// their defeat) would restart their timers together and keep them in step.
+    ///
+    /// A newer term does not end the stickiness window (`leader_contact`): a node
+    /// that acknowledged a leader's heartbeat must refuse votes for a whole
+    /// `election_timeout_min` after it, whatever terms it learns of meanwhile (a
+    /// stale vote reply or heartbeat reply can carry a newer term), or the leader's
+    /// lease would not hold.
     pub(crate) fn become_follower(&mut self, term: Term, now: crate::Instant) {
         if term > self.term {
             self.term = term;
             self.voted_for = None;
-            self.forget_leader();
+            self.leader = None;
+            // A hand-over announced in an older term says nothing about this one.
+            self.hand_over_seen = false;
         }
         if self.role != Role::Follower {
             if self.leader == Some(self.id) {
@@ -82,7 +93,7 @@ impl<I: NodeId> Election<I> {
 
     /// Starts a PreVote round, or a real election when PreVote is off.
     pub(crate) fn start_election(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        if self.pre_vote {
+        if self.switches.pre_vote {
             self.become_pre_candidate(now, out);
         } else {
             self.become_candidate(now, false, out);
@@ -172,9 +183,10 @@ impl<I: NodeId> Election<I> {
         self.role = Role::Leader;
         self.leader = Some(self.id);
         self.leader_contact = NEVER;
+        self.lease_forfeited = false;
         self.stats.elections_won.bump();
         self.timers.stop(Timer::Election);
-        self.tally.start_contacts(now);
+        self.tally.start_contacts(&self.membership, now);
         // A new leader leads for a while before any priority hand-over.
         self.tally
             .set_handover_until(now + self.config.priority_hold_off());

@@ -55,9 +55,16 @@ impl<I: NodeId> Election<I> {
         }
         // Candidates and leaders voted for themselves, so only a follower (or a
         // pre-candidate, which has not voted in this term) can be free.
-        let free =
-            self.voted_for == Some(from) || (self.voted_for.is_none() && self.leader.is_none());
-        if free && fresh_enough {
+        let repeat = self.voted_for == Some(from);
+        let free = repeat || (self.voted_for.is_none() && self.leader.is_none());
+        if free && fresh_enough && sticky && !repeat {
+            // Stickiness covers every new vote, also in our own term: this node may
+            // have learned the term from a message that is not a heartbeat (a late
+            // vote or heartbeat reply) while the leader it acknowledged still holds a
+            // lease. Repeating a vote already given changes nothing and is allowed.
+            self.stats.sticky_rejections.bump();
+            self.refuse_vote(from, requester_term, false, out);
+        } else if free && fresh_enough {
             // `finish` persists this vote before the reply below leaves.
             self.voted_for = Some(from);
             self.stats.votes_granted.bump();
@@ -161,9 +168,31 @@ impl<I: NodeId> Election<I> {
     ) {
         // A leader that was just removed from the membership may still hand over:
         // its `TimeoutNow` is judged by `on_timeout_now` (which obeys only the leader
-        // of our term), not dropped for its sender.
-        let handing_over = matches!(message, Message::TimeoutNow { .. });
-        if from == self.id || !(self.membership.contains(from) || handing_over) {
+        // of our term), and its hand-over announcement is taken from the node this
+        // one followed (or voted for) in the current term; nothing else from a
+        // non-member counts.
+        if from != self.id && !self.membership.contains(from) {
+            match message {
+                Message::TimeoutNow { .. } => {}
+                Message::Heartbeat {
+                    term,
+                    hand_over: true,
+                    ..
+                } if self.role == Role::Follower
+                    && term == self.term
+                    && self.leader.is_none()
+                    && self.voted_for == Some(from) =>
+                {
+                    self.hand_over_seen = true;
+                    return;
+                }
+                _ => {
+                    self.stats.dropped_unknown_sender.bump();
+                    return;
+                }
+            }
+        }
+        if from == self.id {
             self.stats.dropped_unknown_sender.bump();
             return;
         }

@@ -36,9 +36,16 @@ fn campaign_without_pre_vote_starts_the_election_at_once() {
 }
 
 #[test]
-fn campaign_on_a_follower_that_knows_a_leader_still_campaigns() {
+fn campaign_on_a_follower_that_knows_a_leader_campaigns_once_its_window_is_over() {
+    // Inside the stickiness window Campaign is refused (it could void the leader's
+    // lease; see protocol_lease.rs); after it, the follower campaigns.
     let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
     let out = n.step(Input::Campaign, ms(10));
+    assert_eq!(
+        out,
+        vec![Output::Rejected(CommandError::Sticky { until: ms(150) })]
+    );
+    let out = n.step(Input::Campaign, ms(150));
     assert!(out.contains(&broadcast(pre_vote_request(2))), "{out:?}");
     assert_eq!(n.leader(), None);
 }

@@ -262,11 +262,15 @@ fn leader_stays_when_another_voter_is_removed() {
 }
 
 #[test]
-fn removing_the_known_leader_forgets_it_and_its_stickiness() {
+fn removing_the_known_leader_forgets_it_but_not_its_stickiness() {
+    // The removed leader may still lead (it learns of its removal later) and hold a
+    // lease this follower's acknowledgement helped prove: the window stays.
     let mut n = follower_of(config(), 2, &[1, 2, 3], 1, 1, ms(0));
     let out = n.step(Input::RemoveNode(1), ms(10));
     assert_eq!(out, vec![leader_changed(None, 1)]);
     let out = n.step(recv(3, pre_vote_request(2)), ms(20));
+    assert_eq!(out, vec![send(3, pre_vote_response(1, false))]);
+    let out = n.step(recv(3, pre_vote_request(2)), ms(150));
     assert_eq!(out, vec![send(3, pre_vote_response(2, true))]);
 }
 

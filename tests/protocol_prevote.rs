@@ -175,10 +175,14 @@ fn pre_candidate_forgets_the_leader() {
 fn pre_candidate_grants_others_pre_votes_even_right_after_hearing_the_leader() {
     // etcd's PreVote + CheckQuorum deadlock fix: once it campaigns, the node no longer
     // vouches for the old leader, so it does not block others' pre-votes.
+    // Its round starts when its election timer fires (the stickiness window is over
+    // by then: the timer is at least election_timeout_min); a pre-vote that arrives
+    // right after is granted although the leader was heard a moment before the
+    // window ended.
     let mut n = follower_of(config(), 1, &[1, 2, 3], 2, 1, ms(0));
-    let _ = n.step(Input::Campaign, ms(10));
+    let (at, _) = fire(&mut n);
     assert_eq!(n.role(), Role::PreCandidate);
-    let out = n.step(recv(3, pre_vote_request(2)), ms(20));
+    let out = n.step(recv(3, pre_vote_request(2)), at);
     assert_eq!(out, vec![send(3, pre_vote_response(2, true))]);
 }
 

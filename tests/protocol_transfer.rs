@@ -427,3 +427,25 @@ fn timeout_now_from_a_newer_term_is_dropped() {
     assert_eq!(f.term(), t(1));
     assert_eq!(f.stats().dropped_unexpected, 1);
 }
+
+#[test]
+fn a_follower_that_applied_the_leaders_removal_takes_its_hand_over_announcement() {
+    // Followers stay sticky after the leader's removal (it may still hold a lease),
+    // so the removed leader's hand-over heartbeat must still reach them.
+    let mut f = follower_of(config(), 3, &[1, 2, 3], 1, 1, ms(0));
+    let _ = f.step(Input::RemoveNode(1), ms(1));
+    assert_eq!(f.step(recv(1, hand_over_heartbeat(1)), ms(2)), vec![]);
+    let out = f.step(recv(2, transfer_vote_request(2)), ms(3));
+    assert!(out.contains(&send(2, vote_response(2, true))), "{out:?}");
+}
+
+#[test]
+fn a_hand_over_announcement_from_a_stranger_is_dropped() {
+    let mut f = follower_of(config(), 3, &[1, 2, 3], 1, 1, ms(0));
+    let _ = f.step(Input::RemoveNode(1), ms(1));
+    // Node 9 was never followed: its announcement counts for nothing.
+    assert_eq!(f.step(recv(9, hand_over_heartbeat(1)), ms(2)), vec![]);
+    assert_eq!(f.stats().dropped_unknown_sender, 1);
+    let out = f.step(recv(2, transfer_vote_request(2)), ms(3));
+    assert_eq!(out, vec![send(2, vote_response(2, false))]);
+}

@@ -24,6 +24,23 @@ fn elected(seed: u64, options: SimOptions) -> (Simulation, u64) {
     (sim, leader)
 }
 
+/// Cuts the leader's heartbeats to `follower` and runs until the follower's
+/// stickiness window is over, so that `Campaign` is accepted (inside the window it is
+/// refused: it could void the leader's lease). Probes a copy of the node, so the
+/// simulation sees no extra step.
+fn wait_out_stickiness(sim: &mut Simulation, leader: u64, follower: u64) {
+    sim.cut(leader, follower);
+    loop {
+        let local = sim.local_time(follower).unwrap();
+        let mut probe = sim.node(follower).unwrap().clone();
+        let out = probe.step(Input::Campaign, local);
+        if !matches!(out.first(), Some(Output::Rejected(_))) {
+            return;
+        }
+        sim.run_for(MS);
+    }
+}
+
 #[test]
 fn a_restarted_node_keeps_its_durable_vote() {
     for seed in 0..10 {
@@ -60,6 +77,7 @@ fn a_restarted_node_keeps_its_durable_vote() {
 fn a_crash_before_the_persist_is_durable_loses_it_and_everything_after_it() {
     let (mut sim, leader) = elected(1, SimOptions::new(1));
     let follower = (1..=3).find(|&n| n != leader).unwrap();
+    wait_out_stickiness(&mut sim, leader, follower);
     let before = sim.durable(follower).unwrap();
     let requests = sim.net_stats().delivered(MessageKind::VoteRequest);
     let sent = sim.net_stats().sent;
@@ -92,6 +110,7 @@ fn a_crash_before_the_persist_is_durable_loses_it_and_everything_after_it() {
 fn a_crash_between_the_persist_and_the_requests_keeps_the_vote_but_sends_nothing() {
     let (mut sim, leader) = elected(2, SimOptions::new(2));
     let follower = (1..=3).find(|&n| n != leader).unwrap();
+    wait_out_stickiness(&mut sim, leader, follower);
     let before = sim.durable(follower).unwrap();
     let votes_delivered = sim.net_stats().delivered(MessageKind::VoteRequest);
     // Crash just before output #1 of the next batch: after the Persist (#0) is
@@ -115,6 +134,7 @@ fn a_crash_between_the_persist_and_the_requests_keeps_the_vote_but_sends_nothing
     );
     sim.restart(follower);
     assert_eq!(sim.node(follower).unwrap().term(), after.term);
+    sim.heal_all();
     sim.run_for(5 * SEC);
     assert!(sim.stable_leader().is_some());
     sim.report().assert_ok();

@@ -18,9 +18,10 @@
 //!                             pre_vote=on|off check_quorum=on|off min_voters=N
 //!                             max_voters=N seed=N election=150..300 heartbeat=50 (ms)
 //!                             priority=N witness=on|off
+//!                             quarantine=on|off (restart quarantine) drift=N (ppm)
 //! cluster 1 2 3 [learners 4]  create every member with this membership
 //! node 4 voters 1 2 3 4 [learners 5]   create one node with its own membership
-//! status                      one line per node
+//! status                      one line per node (a leader's lease as `lease<T`)
 //! wait <ms>                   move the clock forward (no node is woken)
 //! next                        wake the node with the earliest deadline (clock jumps there)
 //! fire <id>                   move the clock to <id>'s next deadline and tick only <id>
@@ -233,6 +234,8 @@ impl Env {
                     u8::try_from(number(value)?).map_err(|_| "priority is 0..=255")?,
                 ),
                 "witness" => c.with_witness(on()?),
+                "quarantine" => c.with_restart_quarantine(on()?),
+                "drift" => c.with_max_clock_drift(number(value)? as u32),
                 "heartbeat" => c.with_heartbeat_interval(millis(value)?),
                 "election" => {
                     let (min, max) = value.split_once("..").ok_or("election=min..max")?;
@@ -279,6 +282,9 @@ impl Env {
         }
         if let Some(vote) = node.voted_for() {
             let _ = write!(line, " vote={vote}");
+        }
+        if let Some(lease) = node.lease() {
+            let _ = write!(line, " lease<{lease}");
         }
         if let Some(deadline) = node.next_deadline() {
             let _ = write!(line, " wakes@{deadline}");
@@ -763,4 +769,5 @@ transcripts!(
     membership,
     restart,
     transfer,
+    lease,
 );

@@ -37,6 +37,16 @@ impl Clock {
         }
     }
 
+    /// The largest per-node drift `d` (ppm, either way) such that any two clocks
+    /// drawn within `±d` run at rates that differ by at most the factor
+    /// `1 + bound_ppm / 10⁶`: `(10⁶ + d) / (10⁶ - d) ≤ 1 + bound/10⁶`, i.e.
+    /// `d ≤ bound·10⁶ / (2·10⁶ + bound)`.
+    pub(crate) fn within_bound(bound_ppm: u32) -> u32 {
+        let bound = u64::from(bound_ppm);
+        let ppm = u64::from(PPM);
+        u32::try_from(bound * ppm / (2 * ppm + bound)).unwrap_or(u32::MAX)
+    }
+
     /// A clock with the given origin offset and drift (capped at ±50 %).
     pub(crate) fn new(offset: u64, drift_ppm: i32) -> Clock {
         let cap = i64::from(PPM / 2);
@@ -83,6 +93,19 @@ mod tests {
                     assert!(clock.local(g - 1) < deadline);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn clocks_within_the_bound_keep_the_lease_assumption() {
+        for bound in [0, 1, 999, 10_000, 50_000] {
+            let d = u64::from(Clock::within_bound(bound));
+            let ppm = u64::from(PPM);
+            // fastest / slowest <= 1 + bound / 10^6, in integers.
+            assert!((ppm + d) * ppm <= (ppm - d) * (ppm + u64::from(bound)));
+            // and one more ppm would not be.
+            let e = d + 1;
+            assert!((ppm + e) * ppm > (ppm - e) * (ppm + u64::from(bound)));
         }
     }
 

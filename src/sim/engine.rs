@@ -304,7 +304,44 @@ impl Simulation {
         {
             self.checker.on_grant_delivered(term.get(), to, from);
         }
+        let message = match message {
+            Message::HeartbeatResponse {
+                term,
+                freshness,
+                priority,
+                witness,
+                ..
+            } if self.options.lease_from_ack_time => {
+                // Negative control: the lease counts the arrival, not the send time.
+                let local = self.nodes[idx].clock.local(self.now);
+                Message::HeartbeatResponse {
+                    term,
+                    sent: local,
+                    freshness,
+                    priority,
+                    witness,
+                }
+            }
+            other => other,
+        };
         self.step_node(idx, Input::Receive { from, message }, None);
+    }
+
+    /// The lease invariant after a step of node `idx` (see `sim::lease`).
+    fn check_lease(&mut self, idx: usize) {
+        let slot = &self.nodes[idx];
+        let Some(election) = slot.election.as_ref() else {
+            return;
+        };
+        if !election.is_leader() && !self.checker.leases.holds(idx as u64) {
+            return;
+        }
+        let expires = if election.membership().voters().len() <= super::lease::MAX_VOTERS {
+            election.lease().map(|l| slot.clock.global(l))
+        } else {
+            None
+        };
+        self.checker.on_lease(self.now, idx as u64, expires);
     }
 
     fn on_durable(&mut self, idx: usize, incarnation: u32) {
@@ -371,6 +408,7 @@ impl Simulation {
             capture.extend(out.iter().cloned());
         }
         self.after_step(idx, before, command);
+        self.check_lease(idx);
         self.carry_out(idx, &mut out, 0);
         self.out = out;
         // After a tick every due timer has fired; never wake again at the same instant.

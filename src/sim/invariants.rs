@@ -9,6 +9,7 @@
 //! | vote grants and vote requests are durable before they leave | when a granted `VoteResponse` to `c` in term `t` leaves, the node's durable record must be `(t, Some(c))`; when a `VoteRequest` for `t` leaves, `(t, Some(self))` |
 //! | every leader held a majority of grants | granted `VoteResponse`s **delivered** to the candidate are collected per (term, candidate); when it becomes leader, the distinct voters of its membership among them, plus itself, must reach its quorum |
 //! | a node that is not leader sends no leader traffic | when a `Heartbeat` leaves, the sender must be leader of that term |
+//! | no two unexpired leases at once; nobody elected during another node's lease | after every step of a leader its `lease()` is converted to global time through its clock (see `sim::lease`) |
 //!
 //! Violations are recorded (the first 1,000 kept, all counted), never panics.
 
@@ -81,6 +82,19 @@ pub enum ViolationKind {
         /// The bound.
         bound: Duration,
     },
+    /// A node held an unexpired [lease](crate::Election::lease) while another node
+    /// acquired one or was elected leader (leases converted to global time through
+    /// each node's clock; see [`sim::lease`](super::lease)).
+    LeaseOverlap {
+        /// The node whose lease had not expired.
+        holder: u64,
+        /// When that lease expires, in global simulated time.
+        expires: Instant,
+        /// The node that acquired a lease, or was elected, meanwhile.
+        other: u64,
+        /// True if `other` was elected leader; false if it acquired a lease.
+        elected: bool,
+    },
 }
 
 /// A broken invariant: when, where, what.
@@ -138,6 +152,20 @@ impl fmt::Display for Violation {
                 "no stable leader within {} after healing",
                 Nanos(u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX))
             ),
+            ViolationKind::LeaseOverlap {
+                holder,
+                expires,
+                other,
+                elected,
+            } => write!(
+                f,
+                "n{other} {} while n{holder} held a lease until {expires}",
+                if elected {
+                    "was elected"
+                } else {
+                    "acquired a lease"
+                }
+            ),
         }
     }
 }
@@ -157,6 +185,8 @@ pub(crate) struct Checker {
     pub(crate) count: u64,
     pub(crate) elections_won: u64,
     pub(crate) max_term: u64,
+    /// Unexpired leases (see `sim::lease`).
+    pub(crate) leases: super::lease::Leases,
 }
 
 impl Checker {
@@ -251,6 +281,7 @@ impl Checker {
         membership: &Membership<u64>,
     ) {
         self.elections_won += 1;
+        self.check_elected(at, node);
         match self.leaders.get(&term) {
             Some(&first) if first != node => {
                 self.record(

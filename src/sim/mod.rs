@@ -64,7 +64,12 @@
 //!   random offset and a bounded drift in parts per million ([`ClockSkew`]), or
 //!   the ones a script sets ([`Simulation::set_clock`]). Local time is monotonic
 //!   (unless a script sets a running node's clock back), and a node is never woken
-//!   before its own deadline.
+//!   before its own deadline. Random drift is capped so that any two nodes' clock
+//!   rates differ by at most their [`Config::max_clock_drift`](crate::Config::max_clock_drift),
+//!   as the [lease](crate::Election::lease) assumes
+//!   ([`SimOptions::exceed_clock_drift`] lifts the cap, as a negative control);
+//!   the lease invariant converts each leader's lease through its clock
+//!   ([`lease`]).
 //! * **Configuration.** Every node runs [`SimOptions::config`] unless the script
 //!   gives it its own ([`Simulation::set_config`], from the node's next start or
 //!   restart; [`SimOptions::build_with`] sets it before time zero), e.g. one node
@@ -93,6 +98,7 @@ mod faults;
 pub mod fuzz;
 mod history;
 mod invariants;
+pub mod lease;
 mod network;
 mod node;
 mod options;

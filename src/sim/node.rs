@@ -101,7 +101,11 @@ impl Simulation {
         let clock = if skew.max_offset.is_zero() && skew.max_drift_ppm == 0 {
             Clock::PERFECT
         } else {
-            Clock::random(&mut self.rng, nanos(skew.max_offset), skew.max_drift_ppm)
+            let mut drift = skew.max_drift_ppm;
+            if !self.options.exceed_clock_drift {
+                drift = drift.min(Clock::within_bound(self.config_of(id).max_clock_drift));
+            }
+            Clock::random(&mut self.rng, nanos(skew.max_offset), drift)
         };
         // A scripted clock replaces the random one (drawn all the same, so the
         // rest of the random stream does not depend on the override).
@@ -138,6 +142,7 @@ impl Simulation {
             format_args!("CRASH"),
         );
         slot.election = None;
+        self.checker.on_lease(now, idx as u64, None);
         slot.disk.crash();
         slot.crash_at_output = None;
         slot.crash_on_write = false;

@@ -182,6 +182,18 @@ pub struct SimOptions {
     /// `fsync`. Exists so tests can prove the invariant checker catches double votes
     /// and two leaders in one term. Never enable it for anything else.
     pub break_durability: bool,
+    /// **Negative control — may break leases on purpose.** Random clocks draw their
+    /// drift from the whole `±clocks.max_drift_ppm` range. By default (off) a node's
+    /// random drift is capped at `⌊ρ·10⁶ / (2·10⁶ + ρ)⌋` ppm, `ρ` its
+    /// [`Config::max_clock_drift`], so any two nodes' clock rates differ by at most
+    /// the factor `1 + ρ/10⁶` the lease assumes. (Scripted clocks are never capped.)
+    pub exceed_clock_drift: bool,
+    /// **Test only — breaks leases on purpose.** Every heartbeat reply reaches its
+    /// leader with its `sent` replaced by the leader's local time of arrival, so
+    /// leases are computed from when a heartbeat was *acknowledged* instead of
+    /// when it was sent. Exists so a test can show the lease checker catches it.
+    #[doc(hidden)]
+    pub lease_from_ack_time: bool,
 }
 
 impl SimOptions {
@@ -206,6 +218,8 @@ impl SimOptions {
             liveness_timeouts: 10,
             trace: false,
             break_durability: false,
+            exceed_clock_drift: false,
+            lease_from_ack_time: false,
         }
     }
 
@@ -405,6 +419,21 @@ impl SimOptions {
         self
     }
 
+    /// **Negative control:** see [`SimOptions::exceed_clock_drift`].
+    #[must_use]
+    pub fn exceed_clock_drift(mut self, on: bool) -> Self {
+        self.exceed_clock_drift = on;
+        self
+    }
+
+    /// **Test only:** see [`SimOptions::lease_from_ack_time`].
+    #[doc(hidden)]
+    #[must_use]
+    pub fn lease_from_ack_time(mut self, on: bool) -> Self {
+        self.lease_from_ack_time = on;
+        self
+    }
+
     /// The liveness bound as a duration.
     pub fn liveness_bound(&self) -> Duration {
         self.config
@@ -479,7 +508,14 @@ impl fmt::Display for SimOptions {
             } else {
                 ""
             }
-        )
+        )?;
+        if self.exceed_clock_drift {
+            write!(f, ", clock drift beyond the lease bound (negative control)")?;
+        }
+        if self.lease_from_ack_time {
+            write!(f, ", LEASES FROM ACK TIME (test only)")?;
+        }
+        Ok(())
     }
 }
 

@@ -49,8 +49,11 @@ pub fn node(config: Config, id: u64, ids: &[u64]) -> Node {
     Election::new(config, id, voters(ids), None, Instant::ZERO).unwrap()
 }
 
-/// A node resumed from `hard` at time 0.
+/// A node resumed from `hard` at time 0, with the restart quarantine off: these
+/// tests are about what a resumed node remembers and may do at once; the quarantine
+/// has its own tests (`protocol_lease.rs`).
 pub fn restarted(config: Config, id: u64, ids: &[u64], hard: HardState<u64>) -> Node {
+    let config = config.with_restart_quarantine(false);
     Election::new(config, id, voters(ids), Some(hard), Instant::ZERO).unwrap()
 }
 
