@@ -26,7 +26,7 @@ impl<I: NodeId> Election<I> {
                 if !self.membership.is_voter(self.id) {
                     return Err(CommandError::NotAVoter);
                 }
-                if self.switches.witness {
+                if self.switches.witness() {
                     return Err(CommandError::Witness);
                 }
                 let voters = self.membership.voters().len();

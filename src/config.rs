@@ -296,10 +296,10 @@ impl Settings {
     /// bytes).
     pub(crate) fn config(&self, switches: Switches) -> Config {
         Config {
-            pre_vote: switches.pre_vote,
-            check_quorum: switches.check_quorum,
+            pre_vote: switches.pre_vote(),
+            check_quorum: switches.check_quorum(),
             max_clock_drift: u32::from(switches.max_clock_drift),
-            restart_quarantine: switches.restart_quarantine,
+            restart_quarantine: switches.restart_quarantine(),
             election_timeout_min: Duration::from_nanos(self.election_min),
             election_timeout_max: Duration::from_nanos(self.election_max),
             heartbeat_interval: Duration::from_nanos(self.heartbeat),
@@ -307,7 +307,7 @@ impl Settings {
             max_voters: self.max_voters(),
             seed: self.seed,
             priority: switches.priority,
-            witness: switches.witness,
+            witness: switches.witness(),
         }
     }
 
@@ -354,31 +354,56 @@ impl Settings {
     }
 }
 
-/// The protocol switches and the drift bound, which `Election` stores loose so that
-/// they fill padding next to its other small fields.
+/// The protocol switches, the drift bound and the priority, which `Election`
+/// stores loose so that they fill padding next to its other small fields. The four
+/// switches share one byte (the whole is 4 bytes), which keeps a node at 240 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Switches {
-    pub(crate) pre_vote: bool,
-    pub(crate) check_quorum: bool,
-    pub(crate) restart_quarantine: bool,
-    /// `Config::max_clock_drift` (validated ≤ 50,000, so it fits).
-    pub(crate) max_clock_drift: u16,
-    /// `Config::witness`: votes, never campaigns.
-    pub(crate) witness: bool,
+    /// Bits: [`Switches::PRE_VOTE`], [`Switches::CHECK_QUORUM`],
+    /// [`Switches::RESTART_QUARANTINE`], [`Switches::WITNESS`].
+    bits: u8,
     /// `Config::priority`.
     pub(crate) priority: u8,
+    /// `Config::max_clock_drift` (validated ≤ 50,000, so it fits).
+    pub(crate) max_clock_drift: u16,
 }
 
 impl Switches {
+    const PRE_VOTE: u8 = 1;
+    const CHECK_QUORUM: u8 = 2;
+    const RESTART_QUARANTINE: u8 = 4;
+    const WITNESS: u8 = 8;
+
     pub(crate) fn new(config: &Config) -> Self {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
         Switches {
-            pre_vote: config.pre_vote,
-            check_quorum: config.check_quorum,
-            restart_quarantine: config.restart_quarantine,
-            max_clock_drift: u16::try_from(config.max_clock_drift).unwrap_or(u16::MAX),
-            witness: config.witness,
+            bits: bit(config.pre_vote, Self::PRE_VOTE)
+                | bit(config.check_quorum, Self::CHECK_QUORUM)
+                | bit(config.restart_quarantine, Self::RESTART_QUARANTINE)
+                | bit(config.witness, Self::WITNESS),
             priority: config.priority,
+            max_clock_drift: u16::try_from(config.max_clock_drift).unwrap_or(u16::MAX),
         }
+    }
+
+    /// `Config::pre_vote`.
+    pub(crate) fn pre_vote(self) -> bool {
+        self.bits & Self::PRE_VOTE != 0
+    }
+
+    /// `Config::check_quorum`.
+    pub(crate) fn check_quorum(self) -> bool {
+        self.bits & Self::CHECK_QUORUM != 0
+    }
+
+    /// `Config::restart_quarantine`.
+    pub(crate) fn restart_quarantine(self) -> bool {
+        self.bits & Self::RESTART_QUARANTINE != 0
+    }
+
+    /// `Config::witness`: votes, never campaigns.
+    pub(crate) fn witness(self) -> bool {
+        self.bits & Self::WITNESS != 0
     }
 }
 

@@ -53,7 +53,7 @@ impl<I: NodeId> Election<I> {
             sent,
             freshness: self.freshness,
             priority: self.switches.priority,
-            witness: self.switches.witness,
+            witness: self.switches.witness(),
         };
         self.send(to, message, out);
     }
@@ -111,7 +111,7 @@ impl<I: NodeId> Election<I> {
     /// never later than the true one, and a host that ticks at
     /// `next_deadline()` steps down exactly at `E`.
     pub(crate) fn check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.switches.check_quorum {
+        if self.role != Role::Leader || !self.switches.check_quorum() {
             self.timers.stop(Timer::CheckQuorum);
             self.arm_transfer_deadline();
             return;

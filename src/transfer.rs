@@ -210,7 +210,7 @@ impl<I: NodeId> Election<I> {
                 Some(leader) => leader == from,
                 None => self.voted_for == Some(from),
             };
-        if !leads_our_term || self.switches.witness || !self.can_campaign() {
+        if !leads_our_term || self.switches.witness() || !self.can_campaign() {
             self.stats.dropped_unexpected.bump();
             return;
         }

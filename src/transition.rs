@@ -10,7 +10,7 @@ impl<I: NodeId> Election<I> {
     /// Whether this node may start an election: it is a voter, not a witness, and
     /// the voter set has reached `min_voters`.
     pub(crate) fn can_campaign(&self) -> bool {
-        !self.switches.witness
+        !self.switches.witness()
             && self.membership.is_voter(self.id)
             && self.membership.voters().len() >= self.config.min_voters()
             && self.term < Term::MAX
@@ -93,7 +93,7 @@ impl<I: NodeId> Election<I> {
 
     /// Starts a PreVote round, or a real election when PreVote is off.
     pub(crate) fn start_election(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        if self.switches.pre_vote {
+        if self.switches.pre_vote() {
             self.become_pre_candidate(now, out);
         } else {
             self.become_candidate(now, false, out);
