@@ -57,7 +57,8 @@ enum Fault {
     /// `TransferLeadership(b)` given to node `a` (rejected unless `a` leads and `b`
     /// is another voter).
     Transfer(u64, u64),
-    /// `ForgetLeader` on node `a`.
+    /// `ForgetLeader` on node `a`, when no live node leads (the documented use:
+    /// given while a leader lives it voids that leader's lease, by design).
     ForgetLeader(u64),
     /// A one-voter membership change, made as the membership safety rule asks:
     /// only once a leader was elected in a term that began after the previous
@@ -196,7 +197,15 @@ impl Schedule {
             Fault::Campaign(a) => Action::Command(id(a), Input::Campaign),
             Fault::StepDown(a) => Action::Command(id(a), Input::StepDown),
             Fault::Transfer(a, b) => Action::Command(id(a), Input::TransferLeadership(id(b))),
-            Fault::ForgetLeader(a) => Action::Command(id(a), Input::ForgetLeader),
+            Fault::ForgetLeader(a) => {
+                let who = id(a);
+                // As documented: only when no live node leads (it voids leases).
+                Action::Call(Box::new(move |sim: &mut Simulation| {
+                    if sim.leaders().is_empty() {
+                        let _ = sim.command(who, Input::ForgetLeader);
+                    }
+                }))
+            }
             Fault::Member(op, a) => {
                 let node = a % (n + EXTRA) + 1;
                 let changed = Rc::clone(changed);
