@@ -84,7 +84,11 @@ pub struct Config {
     /// hears its heartbeat reply, which says it is a witness). Default off.
     ///
     /// Use it for tie-breaker sites: a cluster needs a quorum of voters *that can
-    /// lead* to elect a leader, so at least one voter must not be a witness.
+    /// lead* to elect a leader, so at least one voter must not be a witness. A
+    /// witness holds no data: leave its [`Freshness`](crate::Freshness) at the
+    /// default (lowest), or a witness fresher than every live voter that may lead
+    /// refuses them all and no election can succeed (the simulator models witnesses
+    /// that way).
     pub witness: bool,
     /// The bound on clock drift the [leader lease](crate::Election::lease) assumes,
     /// in parts per million: over any stretch of real time, the time elapsed on one

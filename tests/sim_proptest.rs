@@ -331,6 +331,8 @@ impl Schedule {
             if let Some(w) = witness {
                 sim.set_config(w % n + 1, config.with_witness(true))
                     .unwrap();
+                // A witness holds no data (see tests/sim_swarm.rs).
+                sim.set_freshness(w % n + 1, Freshness::default());
             }
         });
         let changed = Rc::new(Cell::new(0));

@@ -71,6 +71,10 @@ fn simulation(options: SimOptions, transfers: &Rc<Cell<u64>>) -> Simulation {
         if let Some(w) = witness {
             let config = sim.config_of(w).with_witness(true);
             sim.set_config(w, config).unwrap();
+            // A witness holds no data: the lowest freshness (the simulator never
+            // replicates to it). A witness fresher than every live voter that may
+            // lead would block elections for good: a configuration error.
+            sim.set_freshness(w, ballot::Freshness::default());
         }
     });
     for _ in 0..d.below(7) {
