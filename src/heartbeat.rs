@@ -65,11 +65,10 @@ impl<I: NodeId> Election<I> {
     }
 
     /// A reply to one of our heartbeats.
-    /// `voter`: the sender's index among the voters (`None` for a learner).
+    /// `from` and its index among the voters (`None` for a learner).
     pub(crate) fn on_heartbeat_response(
         &mut self,
-        from: I,
-        voter: Option<usize>,
+        (from, voter): (I, Option<usize>),
         term: Term,
         sent: Instant,
         standing: (crate::Freshness, u8, bool),

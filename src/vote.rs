@@ -228,8 +228,7 @@ impl<I: NodeId> Election<I> {
                 priority,
                 witness,
             } => self.on_heartbeat_response(
-                from,
-                voter,
+                (from, voter),
                 term,
                 sent,
                 (freshness, priority, witness),
