@@ -654,3 +654,32 @@ fn a_leadership_lost_with_its_vote_write_is_not_a_leader() {
     };
     check(&s).unwrap();
 }
+
+/// Found by the rule-2 property in CI (proptest case 14,504 of a release run):
+/// `2842.000ms n1: CheckQuorum stepped down from term 6 in contact with 1 other
+/// voters, needs 1 (early)`.
+#[test]
+fn ci_regression_check_quorum_early_after_membership_changes_at_two_nodes() {
+    let s = Schedule {
+        seed: 0,
+        nodes: 2,
+        pre_vote: false,
+        check_quorum: true,
+        freshness: vec![0, 0],
+        keep_leader_down: false,
+        faults: vec![
+            (1289, Fault::Restart(1)),
+            (2692, Fault::MemberByRule(0, 1)),
+            (1269, Fault::MemberByRule(1, 1)),
+            (2842, Fault::MemberByRule(0, 2)),
+            (1087, Fault::MemberByRule(1, 1)),
+            (0, Fault::Crash(1)),
+            (1330, Fault::Isolate(0)),
+        ],
+    };
+    let sim = s.run();
+    for line in sim.trace() {
+        println!("{line}");
+    }
+    check(&s).unwrap();
+}

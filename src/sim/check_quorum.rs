@@ -9,11 +9,18 @@
 //! leader won, and a voter added later at the instant it was added; a voter removed
 //! is forgotten. With `K = quorum − 1` and
 //! `E = (K-th most recent contact) + election_timeout_min` (no such contact: `E` is
-//! in the past), after every step of the leader at local time `t`:
+//! in the past), after every step of the leader at local time `t`, with `E₀` the
+//! value when the step began and `E₁` the value after the step's reply or voter
+//! change:
 //!
-//! * still leader of that term ⇒ `t < E` ([`CheckQuorumLate`](super::ViolationKind::CheckQuorumLate));
-//! * its `Stats::check_quorum_step_downs` went up ⇒ `t ≥ E`
-//!   ([`CheckQuorumEarly`](super::ViolationKind::CheckQuorumEarly));
+//! * still leader of that term ⇒ `t < E₀` and `t < E₁`
+//!   ([`CheckQuorumLate`](super::ViolationKind::CheckQuorumLate));
+//! * its `Stats::check_quorum_step_downs` went up ⇒ `t ≥ E₀` or `t ≥ E₁`
+//!   ([`CheckQuorumEarly`](super::ViolationKind::CheckQuorumEarly)). The core
+//!   checks `E₀` before it handles the input ("the first step with `now ≥ E`"), so
+//!   a reply or a newly added voter arriving at `t = E₀` does not save the
+//!   leadership; a voter change that moves `E` to `t` or before ends it in the
+//!   same step;
 //! * still leader ⇒ `next_deadline() ≤ E`, so a host that ticks at the deadline
 //!   steps it down at `E` exactly
 //!   ([`CheckQuorumDeadlineLate`](super::ViolationKind::CheckQuorumDeadlineLate)).
@@ -174,8 +181,13 @@ impl LeaseCheck {
         let (role, term) = (election.role(), election.term().get());
 
         // The leadership this step continued or ended.
+        let mut lapsed_before = false;
         if let Some(c) = self.leader.as_mut() {
             let still = role == Role::Leader && term == c.term;
+            // `E` as it stood when the step began (the core checks it before it
+            // handles the input: a reply or a voter change in the same step comes
+            // too late to save a lapsed leadership).
+            lapsed_before = c.enabled && c.k > 0 && c.in_contact(t) < c.k;
             if still {
                 if let Some((from, Message::HeartbeatResponse { term: answered, .. })) = received {
                     if answered.get() == c.term {
@@ -192,7 +204,7 @@ impl LeaseCheck {
             let in_contact = c.in_contact(t);
             let stepped = c.enabled
                 && step_downs.is_some_and(|n| election.stats().check_quorum_step_downs > n);
-            if stepped && in_contact >= c.k && !c.reported[1] {
+            if stepped && !lapsed_before && in_contact >= c.k && !c.reported[1] {
                 c.reported[1] = true;
                 checker.record(
                     at,
@@ -224,7 +236,7 @@ impl LeaseCheck {
             return; // CheckQuorum off, or one voter: never steps down
         }
         let in_contact = c.in_contact(t);
-        if in_contact < c.k {
+        if in_contact < c.k || lapsed_before {
             if !c.reported[0] {
                 c.reported[0] = true;
                 checker.record(
