@@ -45,6 +45,7 @@ fn follower() -> Election {
 const HEARTBEAT: Message = Message::Heartbeat {
     term: Term(1),
     sent: ballot::Instant::ZERO,
+    hand_over: false,
 };
 
 fn median(mut samples: Vec<f64>) -> f64 {

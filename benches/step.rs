@@ -63,6 +63,7 @@ fn main() {
     let hb = Message::Heartbeat {
         term: Term(1),
         sent: Instant::ZERO,
+        hand_over: false,
     };
     let follower_hb = median_ns(500_000, |i| {
         out.clear();
@@ -86,6 +87,7 @@ fn main() {
         let message = Message::VoteRequest {
             term: Term(i + 1),
             pre_vote: false,
+            transfer: false,
             freshness: Default::default(),
         };
         f.step_into(
@@ -125,7 +127,13 @@ fn main() {
             l.step_into(
                 Input::Receive {
                     from,
-                    message: Message::HeartbeatResponse { term, sent: now },
+                    message: Message::HeartbeatResponse {
+                        term,
+                        sent: now,
+                        freshness: Default::default(),
+                        priority: 0,
+                        witness: false,
+                    },
                 },
                 now,
                 &mut out,
@@ -135,10 +143,12 @@ fn main() {
         round.push((voters, tick, resp));
     }
 
-    // 4. Memory per node at 5 voters.
+    // 4. Memory per node at 5 voters (a follower; and a leader, whose vote tally
+    //    becomes its contact table and hand-over state).
     let n = node(2, 5);
     let size = std::mem::size_of::<Election>();
     let heap = n.heap_bytes();
+    let leader_heap = leader(5).0.heap_bytes();
 
     println!("follower heartbeat step (step_into)      {follower_hb:8.1} ns");
     println!("follower vote grant step (new term)      {vote_grant:8.1} ns");
@@ -151,5 +161,9 @@ fn main() {
     println!(
         "bytes per Election, 5 voters             {:8} B    (size_of {size} + heap {heap})",
         size + heap
+    );
+    println!(
+        "bytes per leading Election, 5 voters     {:8} B    (size_of {size} + heap {leader_heap})",
+        size + leader_heap
     );
 }

@@ -26,6 +26,9 @@ impl<I: NodeId> Election<I> {
                 if !self.membership.is_voter(self.id) {
                     return Err(CommandError::NotAVoter);
                 }
+                if self.switches.witness() {
+                    return Err(CommandError::Witness);
+                }
                 let voters = self.membership.voters().len();
                 if voters < self.config.min_voters() {
                     return Err(CommandError::NotEnoughVoters {
@@ -54,8 +57,30 @@ impl<I: NodeId> Election<I> {
                 if self.role != Role::Leader {
                     return Err(CommandError::NotLeader);
                 }
+                if !self.transfer_pending() {
+                    let members = self.membership.clone();
+                    self.hand_over_before_leaving(&members, now, out);
+                }
                 self.become_follower(self.term, now);
             }
+            Input::TransferLeadership(to) => {
+                if self.role != Role::Leader {
+                    return Err(CommandError::NotLeader);
+                }
+                if to == self.id {
+                    return Err(CommandError::TransferToSelf);
+                }
+                let index = self
+                    .membership
+                    .voter_index(to)
+                    .ok_or(CommandError::TransferTargetNotAVoter(to))?;
+                self.start_transfer(index, now, out);
+            }
+            Input::ForgetLeader => match self.role {
+                Role::Leader => return Err(CommandError::IsLeader),
+                Role::Follower => self.forget_leader(),
+                Role::PreCandidate | Role::Candidate => {}
+            },
             Input::AddVoter(node) => {
                 if self.membership.is_voter(node) {
                     return Err(CommandError::AlreadyVoter(node));
@@ -107,6 +132,7 @@ impl<I: NodeId> Election<I> {
     /// remain, counts a voter new to the set as heard from now, and re-checks its
     /// quorum at once (a smaller or different quorum may have lapsed already).
     fn change_membership(&mut self, next: Membership<I>, now: Instant, out: &mut Vec<Output<I>>) {
+        let transfer = self.transfer_target();
         let old = core::mem::replace(&mut self.membership, next);
         let voters_changed = old.voters() != self.membership.voters();
         if let Some(leader) = self.leader {
@@ -119,11 +145,28 @@ impl<I: NodeId> Election<I> {
         match self.role {
             Role::Follower => {}
             Role::Leader if !self.membership.is_voter(self.id) => {
+                // Hand over before leaving (openraft#2091): a pending transfer's target
+                // if it is still a voter, otherwise the candidate successor.
+                match transfer.filter(|&to| self.membership.is_voter(to)) {
+                    Some(_) => {}
+                    None => self.hand_over_before_leaving(&old, now, out),
+                }
                 self.become_follower(self.term, now);
             }
             Role::Leader => {
                 if voters_changed {
                     self.tally.remap(&old, &self.membership, now);
+                    if let Some(to) = transfer.filter(|&to| !self.membership.is_voter(to)) {
+                        // The remap dropped the target; report the failure.
+                        out.push(Output::TransferFailed {
+                            to,
+                            term: self.term,
+                            reason: crate::TransferFailure::TargetRemoved,
+                        });
+                        self.tally
+                            .set_handover_until(now + self.config.priority_hold_off());
+                        self.broadcast_heartbeat(now, out);
+                    }
                 }
                 self.check_quorum(now);
             }

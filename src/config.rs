@@ -63,6 +63,33 @@ pub struct Config {
     /// Seed for the election-timeout draws. Combined with the node id, so the same
     /// seed on every node still gives every node its own timeouts. Default 0.
     pub seed: u64,
+    /// This node's leadership priority (preferred leaders). Default 0.
+    ///
+    /// A leader that hears, in a heartbeat reply, from a voter with a strictly
+    /// higher priority that is at least as fresh as the leader and not a witness
+    /// hands leadership over to it with a transfer (see
+    /// [`Input::TransferLeadership`](crate::Input::TransferLeadership)) — but only
+    /// once it has led for [`Config::PRIORITY_HOLD_OFF`] election timeouts
+    /// (`election_timeout_max` each) and at most once per such period: a preferred
+    /// node that keeps crashing and coming back does not cause an election each
+    /// time. Hand-overs only ever go to a strictly higher priority, so they cannot
+    /// ping-pong. Priority changes nothing about who may vote for whom, so an
+    /// election never waits for a preferred node.
+    pub priority: u8,
+    /// A non-leading voter (witness): it votes and counts towards every quorum like
+    /// any voter, but never campaigns. Its election timer only makes it forget a
+    /// silent leader; [`Input::Campaign`](crate::Input::Campaign) is rejected with
+    /// [`CommandError::Witness`](crate::CommandError::Witness), and it ignores a
+    /// leader's request to take over (a transfer to it fails as soon as the leader
+    /// hears its heartbeat reply, which says it is a witness). Default off.
+    ///
+    /// Use it for tie-breaker sites: a cluster needs a quorum of voters *that can
+    /// lead* to elect a leader, so at least one voter must not be a witness. A
+    /// witness holds no data: leave its [`Freshness`](crate::Freshness) at the
+    /// default (lowest), or a witness fresher than every live voter that may lead
+    /// refuses them all and no election can succeed (the simulator models witnesses
+    /// that way).
+    pub witness: bool,
     /// The bound on clock drift the [leader lease](crate::Election::lease) assumes,
     /// in parts per million: over any stretch of real time, the time elapsed on one
     /// node's clock is at most `1 + max_clock_drift / 10⁶` times the time elapsed on
@@ -105,6 +132,8 @@ impl Default for Config {
             min_voters: 1,
             max_voters: usize::MAX,
             seed: 0,
+            priority: 0,
+            witness: false,
             max_clock_drift: 10_000,
             restart_quarantine: true,
         }
@@ -112,6 +141,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// How many election timeouts (`election_timeout_max` each) a leader waits
+    /// after winning, and after a hand-over attempt that did not complete, before it
+    /// hands over to a voter of higher [`Config::priority`]: the rate limit of
+    /// priority hand-overs.
+    pub const PRIORITY_HOLD_OFF: u32 = 10;
     /// The largest accepted [`Config::max_clock_drift`]: 50,000 ppm (5 %).
     pub const MAX_CLOCK_DRIFT_LIMIT: u32 = 50_000;
 
@@ -176,6 +210,20 @@ impl Config {
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Sets this node's leadership priority (see [`Config::priority`]).
+    #[must_use]
+    pub fn with_priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Makes this node a non-leading voter, or not (see [`Config::witness`]).
+    #[must_use]
+    pub fn with_witness(mut self, witness: bool) -> Self {
+        self.witness = witness;
         self
     }
 
@@ -252,17 +300,33 @@ impl Settings {
     /// bytes).
     pub(crate) fn config(&self, switches: Switches) -> Config {
         Config {
-            pre_vote: switches.pre_vote,
-            check_quorum: switches.check_quorum,
+            pre_vote: switches.pre_vote(),
+            check_quorum: switches.check_quorum(),
             max_clock_drift: u32::from(switches.max_clock_drift),
-            restart_quarantine: switches.restart_quarantine,
+            restart_quarantine: switches.restart_quarantine(),
             election_timeout_min: Duration::from_nanos(self.election_min),
             election_timeout_max: Duration::from_nanos(self.election_max),
             heartbeat_interval: Duration::from_nanos(self.heartbeat),
             min_voters: self.min_voters(),
             max_voters: self.max_voters(),
             seed: self.seed,
+            priority: switches.priority,
+            witness: switches.witness(),
         }
+    }
+
+    /// The rate limit of priority hand-overs (see [`Config::PRIORITY_HOLD_OFF`]).
+    pub(crate) fn priority_hold_off(&self) -> Duration {
+        Duration::from_nanos(
+            self.election_max
+                .saturating_mul(u64::from(Config::PRIORITY_HOLD_OFF)),
+        )
+    }
+
+    /// How long a leadership transfer may take before the leader abandons it: one
+    /// election timeout (`election_timeout_max`, the longest a follower may wait).
+    pub(crate) fn transfer_timeout(&self) -> Duration {
+        Duration::from_nanos(self.election_max)
     }
 
     pub(crate) fn min_voters(&self) -> usize {
@@ -296,25 +360,56 @@ impl Settings {
     }
 }
 
-/// The protocol switches and the drift bound, which `Election` stores loose so that
-/// they fill padding next to its other small fields.
+/// The protocol switches, the drift bound and the priority, which `Election`
+/// stores loose so that they fill padding next to its other small fields. The four
+/// switches share one byte (the whole is 4 bytes), which keeps a node at 240 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Switches {
-    pub(crate) pre_vote: bool,
-    pub(crate) check_quorum: bool,
-    pub(crate) restart_quarantine: bool,
+    /// Bits: [`Switches::PRE_VOTE`], [`Switches::CHECK_QUORUM`],
+    /// [`Switches::RESTART_QUARANTINE`], [`Switches::WITNESS`].
+    bits: u8,
+    /// `Config::priority`.
+    pub(crate) priority: u8,
     /// `Config::max_clock_drift` (validated ≤ 50,000, so it fits).
     pub(crate) max_clock_drift: u16,
 }
 
 impl Switches {
+    const PRE_VOTE: u8 = 1;
+    const CHECK_QUORUM: u8 = 2;
+    const RESTART_QUARANTINE: u8 = 4;
+    const WITNESS: u8 = 8;
+
     pub(crate) fn new(config: &Config) -> Self {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
         Switches {
-            pre_vote: config.pre_vote,
-            check_quorum: config.check_quorum,
-            restart_quarantine: config.restart_quarantine,
+            bits: bit(config.pre_vote, Self::PRE_VOTE)
+                | bit(config.check_quorum, Self::CHECK_QUORUM)
+                | bit(config.restart_quarantine, Self::RESTART_QUARANTINE)
+                | bit(config.witness, Self::WITNESS),
+            priority: config.priority,
             max_clock_drift: u16::try_from(config.max_clock_drift).unwrap_or(u16::MAX),
         }
+    }
+
+    /// `Config::pre_vote`.
+    pub(crate) fn pre_vote(self) -> bool {
+        self.bits & Self::PRE_VOTE != 0
+    }
+
+    /// `Config::check_quorum`.
+    pub(crate) fn check_quorum(self) -> bool {
+        self.bits & Self::CHECK_QUORUM != 0
+    }
+
+    /// `Config::restart_quarantine`.
+    pub(crate) fn restart_quarantine(self) -> bool {
+        self.bits & Self::RESTART_QUARANTINE != 0
+    }
+
+    /// `Config::witness`: votes, never campaigns.
+    pub(crate) fn witness(self) -> bool {
+        self.bits & Self::WITNESS != 0
     }
 }
 

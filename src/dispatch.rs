@@ -17,7 +17,10 @@
 //! the process. The drivers (feature `std`) do exactly that: a failed
 //! write halts the node.
 
-use crate::{CommandError, Election, HardState, Membership, Message, NodeId, Output, Role, Term};
+use crate::{
+    CommandError, Election, HardState, Membership, Message, NodeId, Output, Role, Term,
+    TransferFailure,
+};
 
 /// What a node's outputs need from the world around it: a disk, a network, and
 /// someone to tell about events. Implement it once; [`dispatch`] calls it.
@@ -60,6 +63,18 @@ pub trait Host<I: NodeId> {
     /// A command could not be honoured ([`Output::Rejected`]); nothing changed.
     fn rejected(&mut self, error: CommandError<I>) {
         let _ = error;
+    }
+
+    /// This leader started a leadership transfer to `to` ([`Output::TransferStarted`]):
+    /// pause leader-only work until it ends.
+    fn transfer_started(&mut self, to: I, term: Term) {
+        let _ = (to, term);
+    }
+
+    /// A pending transfer was given up and this node still leads
+    /// ([`Output::TransferFailed`]).
+    fn transfer_failed(&mut self, to: I, term: Term, reason: TransferFailure) {
+        let _ = (to, term, reason);
     }
 }
 
@@ -129,6 +144,8 @@ where
         Output::RoleChanged { role, term } => host.role_changed(role, term),
         Output::LeaderChanged { leader, term } => host.leader_changed(leader, term),
         Output::Rejected(error) => host.rejected(error),
+        Output::TransferStarted { to, term } => host.transfer_started(to, term),
+        Output::TransferFailed { to, term, reason } => host.transfer_failed(to, term, reason),
     }
     Ok(())
 }
@@ -182,6 +199,7 @@ mod tests {
         let hb = Message::Heartbeat {
             term: Term(1),
             sent: Instant::ZERO,
+            hand_over: false,
         };
         vec![
             Output::Persist(HardState {

@@ -36,6 +36,10 @@ pub struct Election<I: NodeId = u64> {
     /// Leader: this leadership gave up its lease (a transfer was started); cleared
     /// when the node next wins an election.
     pub(crate) lease_forfeited: bool,
+    /// Follower: the leader of the current term announced a hand-over (its last
+    /// heartbeat carried `hand_over`), so a transfer-marked vote request for the
+    /// next term may bypass stickiness. Cleared with the leader.
+    pub(crate) hand_over_seen: bool,
     pub(crate) id: I,
     pub(crate) role: Role,
     pub(crate) term: Term,
@@ -111,6 +115,7 @@ impl<I: NodeId> Election<I> {
             config: Settings::new(&config),
             switches: Switches::new(&config),
             lease_forfeited: false,
+            hand_over_seen: false,
             id,
             role: Role::Follower,
             term: hard.term,
@@ -240,6 +245,9 @@ impl<I: NodeId> Election<I> {
         if self.role == Role::Leader {
             if self.timers.is_due(Timer::CheckQuorum, now) {
                 self.check_quorum(now);
+                if self.role == Role::Leader {
+                    self.check_transfer(now, out);
+                }
             }
             // A failed check made this node a follower with a fresh election timer.
             if self.role == Role::Leader && self.timers.is_due(Timer::Heartbeat, now) {
@@ -342,7 +350,6 @@ impl<I: NodeId> Election<I> {
     /// foundation). It stays given up even if the transfer is abandoned — a
     /// delayed transfer message may still start the target's campaign — until this
     /// node next wins an election.
-    #[allow(dead_code)] // Called by leadership transfer (issue 8 §1, branch i8-transfer).
     pub(crate) fn forfeit_lease(&mut self) {
         self.lease_forfeited = true;
     }
@@ -424,7 +431,26 @@ impl<I: NodeId> Election<I> {
             voters: self.membership.voters().len(),
             learners: self.membership.learners().len(),
             next_deadline: self.next_deadline(),
+            transfer: self.transfer_target(),
         }
+    }
+
+    /// Leader: the voter a pending leadership transfer hands over to; `None` when
+    /// no transfer is pending or this node does not lead. (A leader with a pending
+    /// transfer has announced that it is leaving: anything that relies on it staying
+    /// leader, such as a lease, must not.)
+    pub fn transfer_target(&self) -> Option<I> {
+        if self.role != Role::Leader {
+            return None;
+        }
+        let index = self.tally.handover_target()?;
+        self.membership.voters().get(index).copied()
+    }
+
+    /// Leader: whether a leadership transfer is pending (see
+    /// [`Election::transfer_target`]).
+    pub(crate) fn transfer_pending(&self) -> bool {
+        self.role == Role::Leader && self.tally.handover_target().is_some()
     }
 
     /// Bytes of heap memory this node holds (its membership and tally). Add

@@ -108,12 +108,27 @@ pub enum MembershipError<I: NodeId> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Error)]
 #[non_exhaustive]
 pub enum CommandError<I: NodeId> {
-    /// `StepDown` on a node that is not the leader.
-    #[error("this node is not the leader, so it cannot step down")]
+    /// `StepDown` or `TransferLeadership` on a node that is not the leader.
+    #[error("this node is not the leader, so it cannot step down or transfer leadership")]
     NotLeader,
     /// `Campaign` on a node that is not a voter (a learner, or not a member).
     #[error("this node is not a voter, so it cannot campaign")]
     NotAVoter,
+    /// `Campaign` on a witness (a non-leading voter, [`Config::witness`](crate::Config::witness)).
+    #[error("this node is a witness (a voter that never leads), so it cannot campaign")]
+    Witness,
+    /// `TransferLeadership` to a node that is not a voter in this leader's membership.
+    #[error("cannot transfer leadership to {0:?}: it is not a voter")]
+    TransferTargetNotAVoter(I),
+    /// `TransferLeadership` to the leader itself.
+    #[error("cannot transfer leadership to this node itself: it already leads")]
+    TransferToSelf,
+    /// `ForgetLeader` on the leader: there is no other leader to forget (use
+    /// `StepDown` or `TransferLeadership` to stop leading).
+    #[error(
+        "this node is the leader; ForgetLeader is for followers (use StepDown or TransferLeadership to stop leading)"
+    )]
+    IsLeader,
     /// `Campaign` on a follower inside its stickiness window: it heard from a leader
     /// less than `election_timeout_min` ago (in its own clock), or it (re)started
     /// less than that ago (the restart quarantine). Campaigning now could elect a

@@ -6,15 +6,12 @@ use alloc::vec::Vec;
 use crate::{Election, Input, Instant, Message, NodeId, Output, Role};
 
 impl<I: NodeId> Election<I> {
-    /// The three steps a node takes most often, done directly. Each has exactly the
+    /// The two steps a node takes most often, done directly. Each has exactly the
     /// effect [`Election::step_general`] would have (checked against it on random
     /// inputs by `tests::fast_paths_match_the_general_step`); anything else returns
     /// `false` untouched.
     ///
     /// - A tick with no timer due changes nothing but `last_now`.
-    /// - A leader's heartbeat reply from a voter in its term, echoing a send time not
-    ///   after `now`: the voter's last contact moves to `now` (CheckQuorum) and its
-    ///   acknowledged send time to the echoed one (the lease); nothing else changes.
     /// - A follower's heartbeat from the leader it already follows in its term, once
     ///   its vote is recorded: the leader is a member (a membership change that
     ///   removes it forgets it), term, vote, role and leader stay, so nothing is
@@ -31,7 +28,12 @@ impl<I: NodeId> Election<I> {
             Input::Tick if !self.timers.any_due(now) => {}
             Input::Receive {
                 from,
-                message: Message::Heartbeat { term, sent },
+                message:
+                    Message::Heartbeat {
+                        term,
+                        sent,
+                        hand_over: false,
+                    },
             } if term == self.term
                 && self.role == Role::Follower
                 && self.leader == Some(from)
@@ -41,28 +43,9 @@ impl<I: NodeId> Election<I> {
                 debug_assert!(self.membership.contains(from));
                 self.leader_contact = now;
                 self.arm_election_timer(now, false);
-                out.push(Output::Send {
-                    to: from,
-                    message: Message::HeartbeatResponse { term, sent },
-                });
-            }
-            Input::Receive {
-                from,
-                message: Message::HeartbeatResponse { term, sent },
-            } if term == self.term
-                && self.role == Role::Leader
-                && from != self.id
-                && sent <= now
-                && !self.timers.any_due(now) =>
-            {
-                // A voter's reply in our term: only its last contact moves (learners'
-                // and strangers' replies take the general path).
-                let Some(index) = self.membership.voter_index(from) else {
-                    return false;
-                };
-                self.tally.contact_index(index, now);
-                self.tally
-                    .acknowledged_index(index, self.membership.voters().len(), sent);
+                // A plain heartbeat withdraws any hand-over announcement.
+                self.hand_over_seen = false;
+                self.reply_heartbeat(from, term, sent, out);
             }
             _ => return false,
         }
@@ -102,6 +85,9 @@ mod tests {
             let message = Message::HeartbeatResponse {
                 term: node.term(),
                 sent: Instant::from_millis(u64::from(r % 2_000)),
+                freshness: crate::Freshness::default(),
+                priority: 0,
+                witness: false,
             };
             return Input::Receive { from, message };
         }
@@ -112,6 +98,9 @@ mod tests {
                 message: Message::HeartbeatResponse {
                     term: node.term(),
                     sent: Instant::from_millis(u64::from(r % 2_000)),
+                    freshness: crate::Freshness::default(),
+                    priority: 0,
+                    witness: false,
                 },
             },
             4..=6 => Input::Receive {
@@ -119,6 +108,7 @@ mod tests {
                 message: Message::Heartbeat {
                     term: node.term(),
                     sent: Instant::from_millis(u64::from(r % 2_000)),
+                    hand_over: false,
                 },
             },
             7 => Input::Receive {
@@ -126,6 +116,7 @@ mod tests {
                 message: Message::Heartbeat {
                     term,
                     sent: Instant::from_millis(u64::from(r % 2_000)),
+                    hand_over: false,
                 },
             },
             8 => Input::Receive {
@@ -133,6 +124,9 @@ mod tests {
                 message: Message::HeartbeatResponse {
                     term,
                     sent: Instant::from_millis(u64::from(r % 2_000)),
+                    freshness: crate::Freshness::default(),
+                    priority: 0,
+                    witness: false,
                 },
             },
             9 | 10 => Input::Receive {
@@ -140,6 +134,7 @@ mod tests {
                 message: Message::VoteRequest {
                     term,
                     pre_vote: flag,
+                    transfer: false,
                     freshness: Freshness::default(),
                 },
             },
@@ -183,7 +178,7 @@ mod tests {
     #[test]
     fn fast_paths_match_the_general_step() {
         // Fast steps taken: ticks, follower heartbeats, leader heartbeat replies.
-        let mut fast_taken = [0u32; 3];
+        let mut fast_taken = [0u32; 2];
         for seed in 0..300u64 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let config = Config::default()
@@ -207,7 +202,7 @@ mod tests {
                         message: Message::Heartbeat { .. },
                         ..
                     } => 1,
-                    _ => 2,
+                    _ => 0,
                 };
                 let mut general = node.clone();
                 let (mut out_fast, mut out_general) = (Vec::new(), Vec::new());

@@ -30,7 +30,7 @@
 //! use ballot::frame::{Frame, FrameError};
 //! use ballot::{Message, Term};
 //!
-//! let frame = Frame { cluster: 7, from: 1u64, to: 2u64, message: Message::Heartbeat { term: Term(3), sent: ballot::Instant::ZERO } };
+//! let frame = Frame { cluster: 7, from: 1u64, to: 2u64, message: Message::Heartbeat { term: Term(3), sent: ballot::Instant::ZERO, hand_over: false } };
 //! let mut buf = Vec::new();
 //! frame.encode(&mut buf);
 //! let got = Frame::<u64>::decode(&buf).unwrap();
@@ -231,6 +231,7 @@ mod tests {
             message: Message::VoteRequest {
                 term: Term(9),
                 pre_vote: true,
+                transfer: false,
                 freshness: Freshness::new(1, 2),
             },
         }
@@ -248,7 +249,8 @@ mod tests {
         );
 
         sample().encode_tagged(&mut buf, |covered| [covered.len() as u8; TAG_LEN]);
-        assert_eq!(buf.len(), Frame::<u64>::MAX_LEN);
+        assert_eq!(buf.len(), HEADER_LEN + 16 + 26 + TAG_LEN);
+        assert!(buf.len() <= Frame::<u64>::MAX_LEN);
         let got = Frame::<u64>::decode(&buf).unwrap();
         assert_eq!(got.frame, sample());
         assert_eq!(got.tag, Some(&[(buf.len() - TAG_LEN) as u8; TAG_LEN]));

@@ -12,20 +12,14 @@ impl<I: NodeId> Election<I> {
         from: I,
         term: Term,
         sent: Instant,
+        hand_over: bool,
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
         if term < self.term {
             // A deposed leader: tell it our term so it steps down.
             self.stats.dropped_stale.bump();
-            self.send(
-                from,
-                Message::HeartbeatResponse {
-                    term: self.term,
-                    sent,
-                },
-                out,
-            );
+            self.reply_heartbeat(from, self.term, sent, out);
             return;
         }
         if term == self.term {
@@ -46,18 +40,40 @@ impl<I: NodeId> Election<I> {
             self.voted_for = Some(from);
         }
         self.leader_contact = now;
+        self.hand_over_seen = hand_over;
         self.arm_election_timer(now, false);
-        self.send(from, Message::HeartbeatResponse { term, sent }, out);
+        self.reply_heartbeat(from, term, sent, out);
+    }
+
+    /// Answers a heartbeat in `term` sent at `sent`, telling the leader whether
+    /// this node could take over (for hand-overs).
+    pub(crate) fn reply_heartbeat(
+        &self,
+        to: I,
+        term: Term,
+        sent: Instant,
+        out: &mut Vec<Output<I>>,
+    ) {
+        let message = Message::HeartbeatResponse {
+            term,
+            sent,
+            freshness: self.freshness,
+            priority: self.switches.priority,
+            witness: self.switches.witness(),
+        };
+        self.send(to, message, out);
     }
 
     /// A reply to one of our heartbeats.
-    /// `voter`: the sender's index among the voters (`None` for a learner).
+    /// `from` and its index among the voters (`None` for a learner).
     pub(crate) fn on_heartbeat_response(
         &mut self,
-        voter: Option<usize>,
+        (from, voter): (I, Option<usize>),
         term: Term,
         sent: Instant,
+        standing: (crate::Freshness, u8, bool),
         now: Instant,
+        out: &mut Vec<Output<I>>,
     ) {
         if term > self.term {
             // Someone moved on to a newer term: we are not the leader any more.
@@ -88,20 +104,13 @@ impl<I: NodeId> Election<I> {
                 self.stats.dropped_unexpected.bump();
             }
         }
+        let (freshness, priority, witness) = standing;
+        self.note_standing(from, freshness, priority, witness, now, out);
     }
 
     /// Time for the next heartbeat (called on the leader only).
     pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, out: &mut Vec<Output<I>>) {
-        out.push(Output::Broadcast {
-            message: Message::Heartbeat {
-                term: self.term,
-                sent: now,
-            },
-        });
-        self.timers.set(
-            Timer::Heartbeat,
-            now.add_nanos(self.config.heartbeat_nanos()),
-        );
+        self.broadcast_heartbeat(now, out);
     }
 
     /// CheckQuorum (leader only): step down if a quorum of voters (this node
@@ -112,20 +121,48 @@ impl<I: NodeId> Election<I> {
     /// never later than the true one, and a host that ticks at
     /// `next_deadline()` steps down exactly at `E`.
     pub(crate) fn check_quorum(&mut self, now: Instant) {
-        if self.role != Role::Leader || !self.switches.check_quorum {
+        if self.role != Role::Leader || !self.switches.check_quorum() {
             self.timers.stop(Timer::CheckQuorum);
+            self.arm_transfer_deadline();
             return;
         }
-        let lapses = self
-            .tally
-            .quorum_contact(&self.membership, self.id)
-            .map_or(Instant::ZERO, |heard| {
-                heard.add_nanos(self.config.election_min_nanos())
-            });
+        let lapses = self.quorum_lapses();
         if now >= lapses {
             self.stats.check_quorum_step_downs.bump();
             self.become_follower(self.term, now);
-        } else if lapses == Instant::MAX {
+        } else {
+            self.set_check_quorum_deadline(lapses);
+        }
+        self.arm_transfer_deadline();
+    }
+
+    /// Re-arms the CheckQuorum slot from scratch — `E`, or nothing, then the
+    /// deadline of a pending transfer — after a transfer ended: the slot may still
+    /// hold the ended transfer's deadline, which `set_earliest` put there and which
+    /// no tick would clear (found by the fuzz replay: a leader with CheckQuorum off
+    /// whose transfer timed out kept a due timer).
+    pub(crate) fn rearm_check_quorum(&mut self) {
+        if self.role == Role::Leader && self.switches.check_quorum() {
+            let lapses = self.quorum_lapses();
+            self.set_check_quorum_deadline(lapses);
+        } else {
+            self.timers.stop(Timer::CheckQuorum);
+        }
+        self.arm_transfer_deadline();
+    }
+
+    /// `E`: the instant this leader's quorum contact lapses (`Instant::ZERO` if it
+    /// never had one, `Instant::MAX` if it is a quorum alone).
+    fn quorum_lapses(&self) -> Instant {
+        self.tally
+            .quorum_contact(&self.membership, self.id)
+            .map_or(Instant::ZERO, |heard| {
+                heard.add_nanos(self.config.election_min_nanos())
+            })
+    }
+
+    fn set_check_quorum_deadline(&mut self, lapses: Instant) {
+        if lapses == Instant::MAX {
             // This node alone is a quorum: its contact never lapses.
             self.timers.stop(Timer::CheckQuorum);
         } else {

@@ -1,8 +1,9 @@
 //! # ballot — Raft leader election as a sans-IO state machine
 //!
 //! `ballot` implements Raft leader election (Raft paper §5.2; Ongaro's thesis
-//! §4.2.3, §6.2, §9.6) — PreVote, CheckQuorum, leader stickiness, learners,
-//! run-time membership, `min_voters`/`max_voters` — as one pure value per node,
+//! §3.10, §4.2.3, §6.2, §9.6) — PreVote, CheckQuorum, leader stickiness, learners,
+//! run-time membership, `min_voters`/`max_voters`, leadership transfer, preferred
+//! leaders, witnesses, forget-leader — as one pure value per node,
 //! [`Election`]. It has no runtime, no timers, no clock, no I/O and no OS
 //! randomness: you give it inputs and the time, it gives you back what to do.
 //! Same configuration, seed and inputs ⇒ bit-identical outputs, on any machine.
@@ -12,12 +13,13 @@
 //! * **One door in:** [`Election::step`]`(input, now)` (or [`Election::step_into`]
 //!   with a reused buffer) is the only way to change a node. An [`Input`] is time
 //!   passing ([`Input::Tick`]), a message arriving ([`Input::Receive`]) or a command
-//!   ([`Input::Campaign`], [`Input::StepDown`], membership changes,
-//!   [`Input::SetFreshness`]).
+//!   ([`Input::Campaign`], [`Input::StepDown`], [`Input::TransferLeadership`],
+//!   [`Input::ForgetLeader`], membership changes, [`Input::SetFreshness`]).
 //! * **One door out:** the returned [`Output`]s, to be carried out *in order*:
 //!   [`Output::Persist`], [`Output::Send`], [`Output::Broadcast`] (you fan it out to
 //!   [`Membership::peers_of`] this node), events ([`Output::RoleChanged`],
-//!   [`Output::LeaderChanged`]) and command rejections ([`Output::Rejected`]).
+//!   [`Output::LeaderChanged`], [`Output::TransferStarted`],
+//!   [`Output::TransferFailed`]) and command rejections ([`Output::Rejected`]).
 //! * **Durability:** an [`Output::Persist`] comes before every output that depends
 //!   on it (a vote grant, a vote request, a new term's heartbeats). Make it durable
 //!   (write + fsync, term and vote as one atomic record) **before** carrying out any
@@ -169,6 +171,7 @@ mod stats;
 mod term;
 mod time;
 mod timer;
+mod transfer;
 mod transition;
 mod vote;
 pub mod wire;
@@ -192,7 +195,7 @@ pub use input::Input;
 pub use membership::Membership;
 pub use message::Message;
 pub use node_id::NodeId;
-pub use output::Output;
+pub use output::{Output, TransferFailure};
 pub use role::Role;
 pub use stats::{Stats, Status};
 pub use term::{Freshness, HardState, Term};

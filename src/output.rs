@@ -49,4 +49,39 @@ pub enum Output<I: crate::NodeId> {
     },
     /// A command could not be honoured; nothing changed.
     Rejected(CommandError<I>),
+    /// This leader started handing leadership to `to` (an
+    /// [`Input::TransferLeadership`](crate::Input::TransferLeadership), a priority
+    /// hand-over, or the hand-over of [`Input::StepDown`](crate::Input::StepDown) or
+    /// of a removal). Pause leader work: the transfer ends when this node stops
+    /// leading ([`Output::RoleChanged`]) or with [`Output::TransferFailed`].
+    TransferStarted {
+        /// The voter told to campaign.
+        to: I,
+        /// The term of this leader.
+        term: Term,
+    },
+    /// A pending transfer ended without a new leader; this node still leads, in
+    /// `term`, and resumes normal leading.
+    TransferFailed {
+        /// The voter that was told to campaign.
+        to: I,
+        /// The term this node leads.
+        term: Term,
+        /// Why the transfer was given up.
+        reason: TransferFailure,
+    },
+}
+
+/// Why a leadership transfer was given up (see [`Output::TransferFailed`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum TransferFailure {
+    /// No new leader within one election timeout (`election_timeout_max`).
+    TimedOut,
+    /// A second `TransferLeadership` replaced it.
+    Replaced,
+    /// The target is no longer a voter.
+    TargetRemoved,
+    /// The target answered that it is a witness, which never campaigns.
+    TargetCannotLead,
 }

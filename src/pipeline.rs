@@ -175,9 +175,11 @@ impl<I: NodeId> Pipeline<I> {
                     });
                     self.held.push_back((step, output));
                 }
-                Output::RoleChanged { .. } | Output::LeaderChanged { .. } | Output::Rejected(_) => {
-                    self.held.push_back((step, output))
-                }
+                Output::RoleChanged { .. }
+                | Output::LeaderChanged { .. }
+                | Output::Rejected(_)
+                | Output::TransferStarted { .. }
+                | Output::TransferFailed { .. } => self.held.push_back((step, output)),
             }
         }
         step
@@ -258,7 +260,11 @@ impl<I: NodeId> Pipeline<I> {
                 self.term = *term;
             }
             Output::LeaderChanged { term, .. } => self.term = *term,
-            Output::Send { .. } | Output::Broadcast { .. } | Output::Rejected(_) => {}
+            Output::Send { .. }
+            | Output::Broadcast { .. }
+            | Output::Rejected(_)
+            | Output::TransferStarted { .. }
+            | Output::TransferFailed { .. } => {}
         }
         ready.push(output);
     }

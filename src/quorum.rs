@@ -1,5 +1,6 @@
-//! Counting distinct voters: election tallies, and the leader's last contact with
-//! each voter (CheckQuorum).
+//! Counting distinct voters: election tallies, the leader's last contact with each
+//! voter (CheckQuorum), the heartbeat send times they acknowledged (the lease), and
+//! the leader's hand-over state.
 
 use alloc::boxed::Box;
 
@@ -21,20 +22,43 @@ pub(crate) enum Recorded {
     Duplicate,
 }
 
-/// One slot per voter (indexed like `Membership::voters`), counted on demand.
+/// Slots per voter (indexed like `Membership::voters`), behind a small header.
+///
+/// Everything lives in one heap allocation, made only while campaigning or leading
+/// (a follower's tally is empty, so it costs a follower nothing but the pointer):
+/// [`HEAD`] words first — the yes/no counts, and the leader's hand-over state (the
+/// target of a pending leadership transfer, the instant that ends it or, with no
+/// transfer pending, the instant before which no priority hand-over starts, and the
+/// candidate successor) — then one slot per voter, and for a leader a second slot
+/// per voter.
 ///
 /// In a (pre-)election round a slot says what the voter answered: unknown, refused,
 /// or granted *at* some instant (stored as nanoseconds + 1, so that zero means
 /// unknown). A leader keeps two slots per voter: its last contact with the voter
-/// (CheckQuorum; every heartbeat reply moves it forward), then, in a second half, the
-/// latest heartbeat send time the voter acknowledged (the lease). Recording an
-/// answer is a binary search; a duplicated answer is recognised and counted once.
-/// The yes/no counts are not stored (a count is a pass over a handful of slots, done
-/// only on vote replies), which keeps `Election` small.
+/// (CheckQuorum; every heartbeat reply moves it forward), then, in a second half,
+/// the latest heartbeat send time the voter acknowledged (the lease). Recording an
+/// answer is a binary search; counting is free; a duplicated answer is recognised
+/// and counted once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tally {
     slots: Box<[u64]>,
 }
+
+/// Header words in front of the voter slots.
+const HEAD: usize = 4;
+/// Header word: yes count (high 32 bits) and no count (low 32 bits).
+const COUNTS: usize = 0;
+/// Header word (leader): the hand-over target's voter index + 1, or 0 for none.
+const TARGET: usize = 1;
+/// Header word (leader): nanoseconds of the hand-over instant (see
+/// [`Tally::handover_until`]).
+const UNTIL: usize = 2;
+/// Header word (leader): the candidate successor's voter index + 1 (0 for none) in
+/// the low 32 bits; [`ANSWERED`] once it was chosen in the current heartbeat round.
+const SUCCESSOR: usize = 3;
+/// Bit of the [`SUCCESSOR`] word: the current heartbeat round has its first
+/// eligible answer.
+const ANSWERED: u64 = 1 << 63;
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
 /// keeps `now` far below `Instant::MAX`).
@@ -45,12 +69,38 @@ fn at(now: Instant) -> u64 {
 impl Tally {
     /// Clears the tally for a new round over `members`' voters.
     pub(crate) fn reset<I: NodeId>(&mut self, members: &Membership<I>) {
-        let voters = members.voters().len();
-        if self.slots.len() == voters {
+        let len = HEAD + members.voters().len();
+        if self.slots.len() == len {
             self.slots.fill(UNKNOWN);
         } else {
-            self.slots = alloc::vec![UNKNOWN; voters].into_boxed_slice();
+            self.slots = alloc::vec![UNKNOWN; len].into_boxed_slice();
         }
+    }
+
+    /// The first table: one slot per voter.
+    fn voter_slots<I: NodeId>(&self, members: &Membership<I>) -> &[u64] {
+        let n = members.voters().len();
+        self.slots.get(HEAD..HEAD + n).unwrap_or_default()
+    }
+
+    fn head(&self, word: usize) -> u64 {
+        self.slots.get(word).copied().unwrap_or(0)
+    }
+
+    fn set_head(&mut self, word: usize, value: u64) {
+        if let Some(w) = self.slots.get_mut(word) {
+            *w = value;
+        }
+    }
+
+    fn set_counts(&mut self, yes: usize, no: usize) {
+        let yes = u64::try_from(yes)
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        let no = u64::try_from(no)
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        self.set_head(COUNTS, yes << 32 | no);
     }
 
     /// Records `id`'s answer in this round, received at `now`.
@@ -66,27 +116,30 @@ impl Tally {
 
     /// `record` for a sender whose voter index (`None`: not a voter) is known.
     pub(crate) fn record_at(&mut self, voter: Option<usize>, yes: bool, now: Instant) -> Recorded {
-        let Some(slot) = voter.and_then(|i| self.slots.get_mut(i)) else {
+        let Some(slot) = voter.and_then(|i| self.slots.get_mut(HEAD + i)) else {
             return Recorded::NotAVoter;
         };
         if *slot != UNKNOWN {
             return Recorded::Duplicate;
         }
         *slot = if yes { at(now) } else { REFUSED };
+        let (y, n) = (self.yes(), self.no());
+        if yes {
+            self.set_counts(y + 1, n);
+        } else {
+            self.set_counts(y, n + 1);
+        }
         Recorded::Counted
     }
 
     /// Distinct voters that said yes.
     pub(crate) fn yes(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|&&s| s != UNKNOWN && s != REFUSED)
-            .count()
+        (self.head(COUNTS) >> 32) as usize
     }
 
     /// Distinct voters that said no.
     pub(crate) fn no(&self) -> usize {
-        self.slots.iter().filter(|&&s| s == REFUSED).count()
+        (self.head(COUNTS) & u64::from(u32::MAX)) as usize
     }
 
     /// Turns the won election's tally into the leader's tables: a new leader counts
@@ -94,18 +147,21 @@ impl Tally {
     /// leader one whole `election_timeout_min` to hear from its voters before
     /// CheckQuorum can depose it, as etcd's first check-quorum period does), and no
     /// voter as having acknowledged any heartbeat yet (a vote grant makes a voter
-    /// refuse other candidates of this term only, so it is no lease evidence).
+    /// refuse other candidates of this term only, so it is no lease evidence). No
+    /// hand-over is pending.
     pub(crate) fn start_contacts<I: NodeId>(&mut self, members: &Membership<I>, now: Instant) {
         let voters = members.voters().len();
-        let mut slots = alloc::vec![UNKNOWN; 2 * voters];
-        slots[..voters].fill(at(now));
+        let mut slots = alloc::vec![UNKNOWN; HEAD + 2 * voters];
+        if let Some(contacts) = slots.get_mut(HEAD..HEAD + voters) {
+            contacts.fill(at(now));
+        }
         self.slots = slots.into_boxed_slice();
     }
 
     /// Leader: the voter at `index` (in `Membership::voters`) was heard from at `now`.
     #[inline]
     pub(crate) fn contact_index(&mut self, index: usize, now: Instant) {
-        if let Some(slot) = self.slots.get_mut(index) {
+        if let Some(slot) = self.slots.get_mut(HEAD + index) {
             *slot = (*slot).max(at(now));
         }
     }
@@ -114,9 +170,70 @@ impl Tally {
     /// sent at `sent` (leader's clock).
     #[inline]
     pub(crate) fn acknowledged_index(&mut self, index: usize, voters: usize, sent: Instant) {
-        if let Some(slot) = self.slots.get_mut(voters + index) {
+        if let Some(slot) = self.slots.get_mut(HEAD + voters + index) {
             *slot = (*slot).max(at(sent));
         }
+    }
+
+    /// Leader: voter `id`'s last contact, if it was ever heard from.
+    pub(crate) fn last_contact<I: NodeId>(
+        &self,
+        members: &Membership<I>,
+        id: I,
+    ) -> Option<Instant> {
+        let slot = *self.voter_slots(members).get(members.voter_index(id)?)?;
+        (slot != UNKNOWN && slot != REFUSED).then(|| Instant::from_nanos(slot - 1))
+    }
+
+    /// Leader: the voter index of the pending hand-over's target, if any.
+    pub(crate) fn handover_target(&self) -> Option<usize> {
+        usize::try_from(self.head(TARGET)).ok()?.checked_sub(1)
+    }
+
+    /// Leader: sets (or clears) the hand-over target.
+    pub(crate) fn set_handover_target(&mut self, index: Option<usize>) {
+        let word = index.map_or(0, |i| u64::try_from(i).unwrap_or(u64::MAX - 1) + 1);
+        self.set_head(TARGET, word);
+    }
+
+    /// Leader: with a transfer pending, the instant it is abandoned; otherwise the
+    /// instant before which no priority hand-over starts.
+    pub(crate) fn handover_until(&self) -> Instant {
+        Instant::from_nanos(self.head(UNTIL))
+    }
+
+    /// Leader: a heartbeat round starts; the next eligible answer picks the
+    /// candidate successor.
+    pub(crate) fn new_heartbeat_round(&mut self) {
+        let word = self.head(SUCCESSOR) & !ANSWERED;
+        self.set_head(SUCCESSOR, word);
+    }
+
+    /// Leader: voter number `index` answered a heartbeat, able to take over or
+    /// not. The first eligible answer of a round becomes the candidate successor
+    /// (the most reachable voter); a successor that answers ineligible is dropped.
+    pub(crate) fn note_successor(&mut self, index: usize, eligible: bool) {
+        let word = self.head(SUCCESSOR);
+        let Ok(index) = u64::try_from(index) else {
+            return;
+        };
+        if eligible && word & ANSWERED == 0 {
+            self.set_head(SUCCESSOR, (index + 1) | ANSWERED);
+        } else if !eligible && word & !ANSWERED == index + 1 {
+            self.set_head(SUCCESSOR, word & ANSWERED);
+        }
+    }
+
+    /// Leader: the candidate successor's voter index, if any.
+    pub(crate) fn successor(&self) -> Option<usize> {
+        usize::try_from(self.head(SUCCESSOR) & !ANSWERED)
+            .ok()?
+            .checked_sub(1)
+    }
+
+    /// Leader: sets [`Tally::handover_until`].
+    pub(crate) fn set_handover_until(&mut self, until: Instant) {
+        self.set_head(UNTIL, until.as_nanos());
     }
 
     /// Leader `me`: the latest instant at which a quorum of voters (`me` included,
@@ -129,7 +246,7 @@ impl Tally {
         me: I,
     ) -> Option<Instant> {
         let voters = members.voters().len();
-        quorum_instant(self.slots.get(..voters)?, members, me)
+        quorum_instant(self.slots.get(HEAD..HEAD + voters)?, members, me)
     }
 
     /// Leader `me`: the latest send time such that a quorum of voters (`me`
@@ -143,7 +260,11 @@ impl Tally {
         me: I,
     ) -> Option<Instant> {
         let voters = members.voters().len();
-        quorum_instant(self.slots.get(voters..2 * voters)?, members, me)
+        quorum_instant(
+            self.slots.get(HEAD + voters..HEAD + 2 * voters)?,
+            members,
+            me,
+        )
     }
 
     /// Leader: carries both tables over to a changed voter set. Voters that remain
@@ -151,7 +272,9 @@ impl Tally {
     /// dropped, and a voter new to the set counts as heard from at `now`, the moment
     /// it was added (as in etcd: otherwise adding a voter to a leader that has not
     /// yet heard from it would depose the leader at once), but as having
-    /// acknowledged nothing.
+    /// acknowledged nothing. A pending hand-over's target keeps its place if it is
+    /// still a voter (the caller reports it otherwise); the candidate successor is
+    /// chosen afresh.
     pub(crate) fn remap<I: NodeId>(
         &mut self,
         old: &Membership<I>,
@@ -159,17 +282,31 @@ impl Tally {
         now: Instant,
     ) {
         let (n_old, n_new) = (old.voters().len(), new.voters().len());
-        let mut slots = alloc::vec![UNKNOWN; 2 * n_new];
+        let target = self
+            .handover_target()
+            .and_then(|i| old.voters().get(i))
+            .and_then(|id| new.voter_index(*id));
+        let mut slots = alloc::vec![UNKNOWN; HEAD + 2 * n_new];
+        slots[UNTIL] = self.head(UNTIL);
+        let (mut yes, mut no) = (0, 0);
         for (i, id) in new.voters().iter().enumerate() {
             let kept = old.voter_index(*id);
-            slots[i] = kept
-                .and_then(|j| self.slots.get(j).copied())
+            let contact = kept
+                .and_then(|j| self.slots.get(HEAD + j).copied())
                 .unwrap_or(at(now));
-            slots[n_new + i] = kept
-                .and_then(|j| self.slots.get(n_old + j).copied())
+            match contact {
+                UNKNOWN => {}
+                REFUSED => no += 1,
+                _ => yes += 1,
+            }
+            slots[HEAD + i] = contact;
+            slots[HEAD + n_new + i] = kept
+                .and_then(|j| self.slots.get(HEAD + n_old + j).copied())
                 .unwrap_or(UNKNOWN);
         }
         self.slots = slots.into_boxed_slice();
+        self.set_counts(yes, no);
+        self.set_handover_target(target);
     }
 
     /// Heap bytes held.

@@ -68,6 +68,9 @@ pub struct Status<I> {
     pub learners: usize,
     /// When it next needs a `Tick`.
     pub next_deadline: Option<Instant>,
+    /// Leader: the voter a pending leadership transfer hands over to (pause leader
+    /// work while this is `Some`). `None` on other roles.
+    pub transfer: Option<I>,
 }
 
 /// A saturating 32-bit event counter: half the size of a `u64`, which matters when a

@@ -10,7 +10,8 @@ pub(crate) enum Timer {
     Election,
     /// Leader: send the next heartbeat.
     Heartbeat,
-    /// Leader with CheckQuorum: check that a quorum was heard from.
+    /// Leader with CheckQuorum: check that a quorum was heard from; also the
+    /// deadline of a pending leadership transfer.
     CheckQuorum,
 }
 
@@ -40,6 +41,14 @@ impl Timers {
     #[inline]
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
         self.at[timer.slot()] = at.min(Instant::from_nanos(u64::MAX - 1));
+    }
+
+    /// Arms `timer` at `at` unless it is already armed earlier.
+    pub(crate) fn set_earliest(&mut self, timer: Timer, at: Instant) {
+        let current = self.at[timer.slot()];
+        if at < current {
+            self.set(timer, at);
+        }
     }
 
     #[inline]

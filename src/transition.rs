@@ -7,10 +7,11 @@ use crate::timer::Timer;
 use crate::{Election, Message, NodeId, Output, Role, Term};
 
 impl<I: NodeId> Election<I> {
-    /// Whether this node may start an election: it is a voter and the voter set has
-    /// reached `min_voters`.
+    /// Whether this node may start an election: it is a voter, not a witness, and
+    /// the voter set has reached `min_voters`.
     pub(crate) fn can_campaign(&self) -> bool {
-        self.membership.is_voter(self.id)
+        !self.switches.witness()
+            && self.membership.is_voter(self.id)
             && self.membership.voters().len() >= self.config.min_voters()
             && self.term < Term::MAX
     }
@@ -33,6 +34,7 @@ impl<I: NodeId> Election<I> {
     pub(crate) fn forget_leader(&mut self) {
         self.leader = None;
         self.leader_contact = NEVER;
+        self.hand_over_seen = false;
     }
 
     /// Becomes a follower in `term` (adopting it, with no vote, if it is newer).
@@ -52,6 +54,8 @@ impl<I: NodeId> Election<I> {
             self.term = term;
             self.voted_for = None;
             self.leader = None;
+            // A hand-over announced in an older term says nothing about this one.
+            self.hand_over_seen = false;
         }
         if self.role != Role::Follower {
             if self.leader == Some(self.id) {
@@ -92,10 +96,10 @@ impl<I: NodeId> Election<I> {
 
     /// Starts a PreVote round, or a real election when PreVote is off.
     pub(crate) fn start_election(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
-        if self.switches.pre_vote {
+        if self.switches.pre_vote() {
             self.become_pre_candidate(now, out);
         } else {
-            self.become_candidate(now, out);
+            self.become_candidate(now, false, out);
         }
     }
 
@@ -119,7 +123,7 @@ impl<I: NodeId> Election<I> {
         let quorum = self.membership.quorum();
         if self.tally.yes() >= quorum {
             match self.role {
-                Role::PreCandidate => self.become_candidate(now, out),
+                Role::PreCandidate => self.become_candidate(now, false, out),
                 Role::Candidate => self.become_leader(now, out),
                 Role::Follower | Role::Leader => {}
             }
@@ -132,20 +136,27 @@ impl<I: NodeId> Election<I> {
     fn become_pre_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
         self.stats.pre_votes_started.bump();
         if self.start_round(Role::PreCandidate, now) {
-            self.become_candidate(now, out);
+            self.become_candidate(now, false, out);
             return;
         }
         out.push(Output::Broadcast {
             message: Message::VoteRequest {
                 term: self.term.next(),
                 pre_vote: true,
+                transfer: false,
                 freshness: self.freshness,
             },
         });
     }
 
-    /// Starts a real election: next term, vote for self, ask everyone.
-    pub(crate) fn become_candidate(&mut self, now: crate::Instant, out: &mut Vec<Output<I>>) {
+    /// Starts a real election: next term, vote for self, ask everyone. A
+    /// `transfer` campaign (told to by the leader) marks its vote requests.
+    pub(crate) fn become_candidate(
+        &mut self,
+        now: crate::Instant,
+        transfer: bool,
+        out: &mut Vec<Output<I>>,
+    ) {
         if self.term == Term::MAX {
             // No next term exists; campaigning again in this term could vote twice.
             self.become_follower(self.term, now);
@@ -163,6 +174,7 @@ impl<I: NodeId> Election<I> {
             message: Message::VoteRequest {
                 term: self.term,
                 pre_vote: false,
+                transfer,
                 freshness: self.freshness,
             },
         });
@@ -177,17 +189,11 @@ impl<I: NodeId> Election<I> {
         self.lease_forfeited = false;
         self.stats.elections_won.bump();
         self.timers.stop(Timer::Election);
-        self.timers.set(
-            Timer::Heartbeat,
-            now.add_nanos(self.config.heartbeat_nanos()),
-        );
         self.tally.start_contacts(&self.membership, now);
+        // A new leader leads for a while before any priority hand-over.
+        self.tally
+            .set_handover_until(now + self.config.priority_hold_off());
         self.check_quorum(now);
-        out.push(Output::Broadcast {
-            message: Message::Heartbeat {
-                term: self.term,
-                sent: now,
-            },
-        });
+        self.broadcast_heartbeat(now, out);
     }
 }

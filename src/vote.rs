@@ -17,7 +17,7 @@ impl<I: NodeId> Election<I> {
         &mut self,
         from: I,
         term: Term,
-        pre_vote: bool,
+        (pre_vote, transfer): (bool, bool),
         freshness: Freshness,
         now: Instant,
         out: &mut Vec<Output<I>>,
@@ -29,7 +29,8 @@ impl<I: NodeId> Election<I> {
             self.refuse_vote(from, requester_term, pre_vote, out);
             return;
         }
-        let sticky = self.in_lease(now);
+        let sticky = self.in_lease(now)
+            && !(transfer && !pre_vote && self.honours_transfer_mark(from, term));
         if sticky && (term > self.term || pre_vote) {
             // Leader stickiness (thesis §4.2.3): a live leader exists, so neither grant
             // nor let the request move our term.
@@ -166,10 +167,36 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
+        // A leader that was just removed from the membership may still hand over:
+        // its `TimeoutNow` is judged by `on_timeout_now` (which obeys only the leader
+        // of our term), and its hand-over announcement is taken from the node this
+        // one followed (or voted for) in the current term; nothing else from a
+        // non-member counts.
+        if from != self.id && !self.membership.contains(from) {
+            match message {
+                Message::TimeoutNow { .. } => {}
+                Message::Heartbeat {
+                    term,
+                    hand_over: true,
+                    ..
+                } if self.role == Role::Follower
+                    && term == self.term
+                    && self.leader.is_none()
+                    && self.voted_for == Some(from) =>
+                {
+                    self.hand_over_seen = true;
+                    return;
+                }
+                _ => {
+                    self.stats.dropped_unknown_sender.bump();
+                    return;
+                }
+            }
+        }
         // One lookup of the sender: its index among the voters also serves the tally
         // (a binary search saved per reply in large clusters).
         let voter = self.membership.voter_index(from);
-        if from == self.id || (voter.is_none() && !self.membership.is_learner(from)) {
+        if from == self.id {
             self.stats.dropped_unknown_sender.bump();
             return;
         }
@@ -177,19 +204,38 @@ impl<I: NodeId> Election<I> {
             Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             } => {
-                self.on_vote_request(from, term, pre_vote, freshness, now, out);
+                self.on_vote_request(from, term, (pre_vote, transfer), freshness, now, out);
             }
             Message::VoteResponse {
                 term,
                 pre_vote,
                 granted,
             } => self.on_vote_response(voter, term, pre_vote, granted, now, out),
-            Message::Heartbeat { term, sent } => self.on_heartbeat(from, term, sent, now, out),
-            Message::HeartbeatResponse { term, sent } => {
-                self.on_heartbeat_response(voter, term, sent, now);
+            Message::Heartbeat {
+                term,
+                sent,
+                hand_over,
+            } => {
+                self.on_heartbeat(from, term, sent, hand_over, now, out);
             }
+            Message::HeartbeatResponse {
+                term,
+                sent,
+                freshness,
+                priority,
+                witness,
+            } => self.on_heartbeat_response(
+                (from, voter),
+                term,
+                sent,
+                (freshness, priority, witness),
+                now,
+                out,
+            ),
+            Message::TimeoutNow { term } => self.on_timeout_now(from, term, now, out),
         }
     }
 }

@@ -11,18 +11,26 @@
 //!
 //! ```text
 //! byte 0      version (high nibble, 2) | kind (low nibble: 1 VoteRequest,
-//!             2 VoteResponse, 3 Heartbeat, 4 HeartbeatResponse)
-//! byte 1      flags: bit 0 pre_vote, bit 1 granted (vote messages only; others 0)
+//!             2 VoteResponse, 3 Heartbeat, 4 HeartbeatResponse, 5 TimeoutNow)
+//! byte 1      flags: bit 0 pre_vote (vote messages), bit 1 granted (VoteResponse),
+//!             bit 2 transfer (VoteRequest), bit 3 hand_over (Heartbeat),
+//!             bit 4 witness (HeartbeatResponse); bits a kind does not define are 0
 //! bytes 2-9   term
 //! bytes 10-25 VoteRequest: freshness term, freshness index        (26 bytes)
-//! bytes 10-17 Heartbeat, HeartbeatResponse: `sent` (nanoseconds)  (18 bytes)
-//!             VoteResponse ends at byte 9                          (10 bytes)
+//! bytes 10-17 Heartbeat, HeartbeatResponse: `sent` (nanoseconds)  (Heartbeat: 18 bytes)
+//! bytes 18-33 HeartbeatResponse: freshness term, freshness index
+//! byte 34     HeartbeatResponse: priority                         (35 bytes)
+//!             VoteResponse and TimeoutNow end at byte 9            (10 bytes)
 //! ```
 //!
 //! **Versions.** Version 2 added the heartbeat's `sent` instant (echoed by the
-//! reply), which the [leader lease](crate::Election::lease) is built on. A version-1
-//! decoder rejects every version-2 frame with its `UnsupportedVersion(2)`, and this
-//! decoder rejects version-1 frames with [`DecodeError::UnsupportedVersion`]`(1)`
+//! reply), which the [leader lease](crate::Election::lease) is built on, and
+//! leadership transfer: the `TimeoutNow` kind, the vote request's transfer mark, the
+//! heartbeat's hand-over announcement and the reply's standing (freshness,
+//! priority, witness). A version-1 decoder rejects every version-2 frame with its
+//! `UnsupportedVersion(2)` (so a new kind or field can never be misread by an old
+//! node), and this decoder rejects version-1 frames with
+//! [`DecodeError::UnsupportedVersion`]`(1)`
 //! rather than guess: a version-1 node neither echoes send times nor keeps the
 //! restart quarantine the lease's proof needs, so counting its replies would be
 //! unsound, and a version-1 heartbeat has no send time to echo. Upgrade a cluster
@@ -40,6 +48,9 @@ use crate::{Freshness, Instant, Message, Term};
 const VERSION: u8 = 2;
 const PRE_VOTE: u8 = 1;
 const GRANTED: u8 = 2;
+const TRANSFER: u8 = 4;
+const HAND_OVER: u8 = 8;
+const WITNESS: u8 = 16;
 
 /// Why bytes are not a [`Message`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Error)]
@@ -96,14 +107,19 @@ impl fmt::Debug for Encoded {
 }
 
 impl Message {
-    /// The longest encoding (a vote request): 26 bytes.
-    pub const MAX_ENCODED_LEN: usize = 26;
+    /// The longest encoding (a heartbeat response): 35 bytes.
+    pub const MAX_ENCODED_LEN: usize = 35;
 
     /// Encodes the message (see the [`wire`](crate::wire) layout).
     ///
     /// ```
     /// use ballot::{Freshness, Message, Term};
-    /// let m = Message::VoteRequest { term: Term(7), pre_vote: true, freshness: Freshness::new(6, 42) };
+    /// let m = Message::VoteRequest {
+    ///     term: Term(7),
+    ///     pre_vote: true,
+    ///     transfer: false,
+    ///     freshness: Freshness::new(6, 42),
+    /// };
     /// let bytes = m.encode();
     /// assert_eq!(bytes.len(), 26);
     /// assert_eq!(Message::decode(&bytes), Ok(m));
@@ -115,25 +131,38 @@ impl Message {
             Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             } => {
-                bytes[10..18].copy_from_slice(&freshness.term.to_le_bytes());
-                bytes[18..26].copy_from_slice(&freshness.index.to_le_bytes());
-                (1, flag(pre_vote, PRE_VOTE), term)
+                put_freshness(&mut bytes, 10, freshness);
+                (1, flag(pre_vote, PRE_VOTE) | flag(transfer, TRANSFER), term)
             }
             Message::VoteResponse {
                 term,
                 pre_vote,
                 granted,
             } => (2, flag(pre_vote, PRE_VOTE) | flag(granted, GRANTED), term),
-            Message::Heartbeat { term, sent } => {
+            Message::Heartbeat {
+                term,
+                sent,
+                hand_over,
+            } => {
                 bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
-                (3, 0, term)
+                (3, flag(hand_over, HAND_OVER), term)
             }
-            Message::HeartbeatResponse { term, sent } => {
+            Message::HeartbeatResponse {
+                term,
+                sent,
+                freshness,
+                priority,
+                witness,
+            } => {
                 bytes[10..18].copy_from_slice(&sent.as_nanos().to_le_bytes());
-                (4, 0, term)
+                put_freshness(&mut bytes, 18, freshness);
+                bytes[34] = priority;
+                (4, flag(witness, WITNESS), term)
             }
+            Message::TimeoutNow { term } => (5, 0, term),
         };
         bytes[0] = VERSION << 4 | kind;
         bytes[1] = flags;
@@ -152,7 +181,7 @@ impl Message {
             return Err(DecodeError::UnsupportedVersion(head >> 4));
         }
         let kind = head & 0x0f;
-        if !(1..=4).contains(&kind) {
+        if !(1..=5).contains(&kind) {
             return Err(DecodeError::UnknownKind(kind));
         }
         let expected = usize::from(encoded_len(kind));
@@ -164,8 +193,10 @@ impl Message {
         }
         let flags = bytes[1];
         let allowed = match kind {
-            1 => PRE_VOTE,
+            1 => PRE_VOTE | TRANSFER,
             2 => PRE_VOTE | GRANTED,
+            3 => HAND_OVER,
+            4 => WITNESS,
             _ => 0,
         };
         if flags & !allowed != 0 {
@@ -177,6 +208,7 @@ impl Message {
             1 => Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer: flags & TRANSFER != 0,
                 freshness: Freshness::new(u64_at(bytes, 10), u64_at(bytes, 18)),
             },
             2 => Message::VoteResponse {
@@ -187,22 +219,34 @@ impl Message {
             3 => Message::Heartbeat {
                 term,
                 sent: Instant::from_nanos(u64_at(bytes, 10)),
+                hand_over: flags & HAND_OVER != 0,
             },
-            _ => Message::HeartbeatResponse {
+            4 => Message::HeartbeatResponse {
                 term,
                 sent: Instant::from_nanos(u64_at(bytes, 10)),
+                freshness: Freshness::new(u64_at(bytes, 18), u64_at(bytes, 26)),
+                priority: bytes.get(34).copied().unwrap_or(0),
+                witness: flags & WITNESS != 0,
             },
+            _ => Message::TimeoutNow { term },
         })
     }
 }
 
-/// The encoded length of a message of `kind` (1 to 4).
+/// The encoded length of a message of `kind` (1 to 5).
 fn encoded_len(kind: u8) -> u8 {
     match kind {
         1 => 26,
-        2 => 10,
-        _ => 18,
+        3 => 18,
+        4 => 35,
+        _ => 10,
     }
+}
+
+/// Writes `f` at `at..at + 16`.
+fn put_freshness(bytes: &mut [u8; Message::MAX_ENCODED_LEN], at: usize, f: Freshness) {
+    bytes[at..at + 8].copy_from_slice(&f.term.to_le_bytes());
+    bytes[at + 8..at + 16].copy_from_slice(&f.index.to_le_bytes());
 }
 
 fn flag(on: bool, bit: u8) -> u8 {

@@ -344,6 +344,7 @@ async fn a_flood_of_messages_is_dropped_and_counted_never_blocking() {
     let garbage = ballot::Message::Heartbeat {
         term: Term(u64::MAX),
         sent: ballot::Instant::ZERO,
+        hand_over: false,
     };
     let mut full = 0;
     for _ in 0..ballot::driver::INBOX_CAPACITY + extra {

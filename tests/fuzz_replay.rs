@@ -84,6 +84,7 @@ fn frame_decoding_survives_mutations_and_random_bytes() {
         Message::VoteRequest {
             term: Term(5),
             pre_vote: true,
+            transfer: false,
             freshness: Freshness::new(4, 9),
         },
         Message::VoteResponse {
@@ -94,10 +95,14 @@ fn frame_decoding_survives_mutations_and_random_bytes() {
         Message::Heartbeat {
             term: Term(1),
             sent: Instant::ZERO,
+            hand_over: false,
         },
         Message::HeartbeatResponse {
             term: Term(0),
             sent: Instant::ZERO,
+            freshness: ballot::Freshness::default(),
+            priority: 0,
+            witness: false,
         },
     ];
     let mut valid: Vec<Vec<u8>> = Vec::new();

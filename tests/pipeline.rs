@@ -19,6 +19,7 @@ fn send(tag: u64) -> Output<u64> {
         message: Message::Heartbeat {
             term: Term(1),
             sent: Instant::ZERO,
+            hand_over: false,
         },
     }
 }

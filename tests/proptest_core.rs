@@ -210,13 +210,14 @@ fn term() -> impl Strategy<Value = Term> {
 fn message() -> impl Strategy<Value = Message> {
     let freshness = (0u64..3, 0u64..3).prop_map(|(t, i)| Freshness::new(t, i));
     prop_oneof![
-        (term(), any::<bool>(), freshness).prop_map(|(term, pre_vote, freshness)| {
-            Message::VoteRequest {
+        (term(), any::<bool>(), any::<bool>(), freshness.clone()).prop_map(
+            |(term, pre_vote, transfer, freshness)| Message::VoteRequest {
                 term,
                 pre_vote,
+                transfer,
                 freshness,
             }
-        }),
+        ),
         (term(), any::<bool>(), any::<bool>()).prop_map(|(term, pre_vote, granted)| {
             Message::VoteResponse {
                 term,
@@ -224,8 +225,23 @@ fn message() -> impl Strategy<Value = Message> {
                 granted,
             }
         }),
-        (term(), sent()).prop_map(|(term, sent)| Message::Heartbeat { term, sent }),
-        (term(), sent()).prop_map(|(term, sent)| Message::HeartbeatResponse { term, sent }),
+        (term(), sent(), any::<bool>()).prop_map(|(term, sent, hand_over)| Message::Heartbeat {
+            term,
+            sent,
+            hand_over
+        }),
+        (term(), sent(), freshness, 0u8..3, any::<bool>()).prop_map(
+            |(term, sent, freshness, priority, witness)| {
+                Message::HeartbeatResponse {
+                    term,
+                    sent,
+                    freshness,
+                    priority,
+                    witness,
+                }
+            }
+        ),
+        term().prop_map(|term| Message::TimeoutNow { term }),
     ]
 }
 

@@ -68,6 +68,12 @@ enum Fault {
     /// appends entries, or a node that follows it copies some of them. Freshness
     /// only ever goes up, as in full Raft.
     Replicate(u64, u64),
+    /// `TransferLeadership(b)` given to node `a` (rejected unless `a` leads and `b`
+    /// is another voter).
+    Transfer(u64, u64),
+    /// `ForgetLeader` on node `a`, when no live node leads (the documented use:
+    /// given while a leader lives it voids that leader's lease, by design).
+    ForgetLeader(u64),
     /// A one-voter membership change, made as the membership safety rule asks:
     /// only once a leader was elected in a term that began after the previous
     /// change (skipped otherwise); the leader is then told to step down, so the
@@ -106,6 +112,11 @@ struct Schedule {
     /// Keep the leader of the highest term down through the liveness check (the
     /// others, a majority, must elect).
     keep_leader_down: bool,
+    /// A node (index, like a fault's) with a higher `Config::priority` than the rest.
+    preferred: Option<u64>,
+    /// A node (index) that is a witness; only in schedules without membership
+    /// changes and with at least 3 nodes (a change could leave the witness alone).
+    witness: Option<u64>,
     /// Milliseconds from the start, and the fault.
     faults: Vec<(u64, Fault)>,
 }
@@ -128,7 +139,9 @@ fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
         2 => Just(Fault::HealAll),
         2 => node.clone().prop_map(Fault::Campaign),
         1 => node.clone().prop_map(Fault::StepDown),
-        4 => (node, 1u64..8).prop_map(|(n, k)| Fault::Replicate(n, k)),
+        4 => (node.clone(), 1u64..8).prop_map(|(n, k)| Fault::Replicate(n, k)),
+        2 => (node.clone(), node.clone()).prop_map(|(a, b)| Fault::Transfer(a, b)),
+        1 => node.prop_map(Fault::ForgetLeader),
     ];
     let change = (0u8..3, 0..nodes + EXTRA);
     match changes {
@@ -146,26 +159,38 @@ fn fault(nodes: u64, changes: Changes) -> BoxedStrategy<Fault> {
 
 fn schedule(changes: Changes) -> impl Strategy<Value = Schedule> {
     (1usize..=7).prop_flat_map(move |nodes| {
+        let n = nodes as u64;
+        let witness_ok = nodes >= 3 && matches!(changes, Changes::None);
         (
             any::<u64>(),
             Just(nodes),
-            any::<bool>(),
-            any::<bool>(),
+            (any::<bool>(), any::<bool>()),
             prop::collection::vec(0u64..12, nodes),
             any::<bool>(),
-            prop::collection::vec((0..HORIZON_MS, fault(nodes as u64, changes)), 0..24),
+            prop::option::of(0..n),
+            prop::option::of(0..n).prop_map(move |w| w.filter(|_| witness_ok)),
+            prop::collection::vec((0..HORIZON_MS, fault(n, changes)), 0..24),
         )
             .prop_map(
-                |(seed, nodes, pre_vote, check_quorum, freshness, keep_leader_down, faults)| {
-                    Schedule {
-                        seed,
-                        nodes,
-                        pre_vote,
-                        check_quorum,
-                        freshness,
-                        keep_leader_down,
-                        faults,
-                    }
+                |(
+                    seed,
+                    nodes,
+                    (pre_vote, check_quorum),
+                    freshness,
+                    keep_leader_down,
+                    preferred,
+                    witness,
+                    faults,
+                )| Schedule {
+                    seed,
+                    nodes,
+                    pre_vote,
+                    check_quorum,
+                    freshness,
+                    keep_leader_down,
+                    preferred,
+                    witness,
+                    faults,
                 },
             )
     })
@@ -207,6 +232,16 @@ impl Schedule {
                 node: id(a),
                 entries,
             },
+            Fault::Transfer(a, b) => Action::Command(id(a), Input::TransferLeadership(id(b))),
+            Fault::ForgetLeader(a) => {
+                let who = id(a);
+                // As documented: only when no live node leads (it voids leases).
+                Action::Call(Box::new(move |sim: &mut Simulation| {
+                    if sim.leaders().is_empty() {
+                        let _ = sim.command(who, Input::ForgetLeader);
+                    }
+                }))
+            }
             Fault::Member(op, a) => {
                 let node = a % (n + EXTRA) + 1;
                 let changed = Rc::clone(changed);
@@ -284,9 +319,20 @@ impl Schedule {
                 Duration::from_millis(5),
             ));
         let trace = std::env::var_os("SIM_TRACE").is_some();
+        let n = self.nodes as u64;
+        let (preferred, witness) = (self.preferred, self.witness);
         let mut sim = options.trace(trace).build_with(|sim| {
             for (i, &index) in self.freshness.iter().enumerate() {
                 sim.set_freshness(i as u64 + 1, Freshness::new(0, index));
+            }
+            if let Some(p) = preferred {
+                sim.set_config(p % n + 1, config.with_priority(5)).unwrap();
+            }
+            if let Some(w) = witness {
+                sim.set_config(w % n + 1, config.with_witness(true))
+                    .unwrap();
+                // A witness holds no data (see tests/sim_swarm.rs).
+                sim.set_freshness(w % n + 1, Freshness::default());
             }
         });
         let changed = Rc::new(Cell::new(0));
@@ -438,6 +484,8 @@ fn the_schedule_that_found_the_membership_hole_is_clean_under_the_rule() {
         check_quorum: false,
         freshness: Vec::new(),
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (0, Fault::Partition(46_306)), // {2} | {1, 3}
             (224, Fault::HealAll),
@@ -468,6 +516,8 @@ fn a_hand_written_schedule_runs_clean() {
         check_quorum: true,
         freshness: Vec::new(),
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (400, Fault::Partition(0b00011)),
             (900, Fault::Crash(2)),
@@ -512,6 +562,8 @@ fn changes_settled_by_durable_votes_for_an_elected_leader_need_no_election() {
         check_quorum: true,
         freshness: Vec::new(),
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (500, Fault::MemberByRule(0, 3)),   // add node 4 as a voter
             (600, Fault::MemberByRule(1, 4)),   // add node 5 as a learner
@@ -547,6 +599,8 @@ fn a_schedule_by_rule_2_that_made_two_leaders_on_the_old_core_is_clean() {
         check_quorum: false,
         freshness: Vec::new(),
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (0, Fault::Cut(0, 3)), // 1 -/-> 4
             (0, Fault::Cut(3, 0)), // 4 -/-> 1
@@ -594,6 +648,8 @@ fn a_voter_change_that_ends_a_leadership_is_checked_against_the_new_voters() {
         check_quorum: true,
         freshness: vec![4, 0, 4, 0, 0],
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (478, Fault::Crash(2)),
             (837, Fault::MemberByRule(1, 0)), // node 1 becomes a learner
@@ -622,6 +678,8 @@ fn a_leader_that_survives_the_heal_is_not_held_to_the_freshness_of_later_voters(
         check_quorum: false,
         freshness: vec![1],
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (1_739, Fault::MemberByRule(0, 0)), // node 1 a voter again
             (551, Fault::MemberByRule(1, 0)),   // node 1 a learner
@@ -647,6 +705,8 @@ fn a_leadership_lost_with_its_vote_write_is_not_a_leader() {
         check_quorum: false,
         freshness: vec![0],
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (0, Fault::CrashDuringNextWrite(0)),
             (162, Fault::MemberByRule(0, 1)), // node 2 joins as a voter
@@ -667,6 +727,8 @@ fn ci_regression_check_quorum_early_after_membership_changes_at_two_nodes() {
         check_quorum: true,
         freshness: vec![0, 0],
         keep_leader_down: false,
+        preferred: None,
+        witness: None,
         faults: vec![
             (1289, Fault::Restart(1)),
             (2692, Fault::MemberByRule(0, 1)),

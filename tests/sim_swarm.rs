@@ -4,7 +4,10 @@
 //! blocking or the drivers' pipelined storage model, and varied freshness:
 //! per-node log positions, nodes that fall behind and catch up). Each run
 //! injects faults with the invariants checked after every event, then heals and
-//! demands a stable leader. Every seed must finish with no violation.
+//! demands a stable leader. Every seed must finish with no violation. On top of the
+//! options, each seed also draws (see [`simulation`]) a preferred node
+//! (`Config::priority`), a witness (with at least 3 voters), and leadership transfers
+//! and `ForgetLeader`s at random instants of the fault phase.
 //!
 //! * `cargo test --all-features --test sim_swarm` runs the default swarm
 //!   ([`DEFAULT_SEEDS`] seeds starting at 0).
@@ -16,9 +19,12 @@
 //! `reproduce with SIM_SEED=<n>`.
 #![cfg(feature = "sim")]
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
-use ballot::sim::{Report, SimOptions, Simulation, StorageModel};
+use ballot::sim::{Action, Report, SimOptions, Simulation, StorageModel};
+use ballot::{Input, Instant, Output};
 
 /// Seeds the default swarm runs: about 25 s on two cores in the test profile (debug).
 const DEFAULT_SEEDS: u64 = 4_000;
@@ -31,11 +37,81 @@ fn env_u64(name: &str) -> Option<u64> {
     }
 }
 
+/// A deterministic stream of draws from `seed` (splitmix64), independent of the
+/// simulation's own random stream.
+struct Draws(u64);
+
+impl Draws {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+/// The simulation of one seed: [`SimOptions::from_seed`], plus (drawn from the seed)
+/// a preferred node, a witness when there are at least 3 voters, and up to 6
+/// leadership transfers (from whoever leads then, to a random node) and 3
+/// `ForgetLeader`s at random instants of the fault phase (each only when no live
+/// node leads, as the documentation asks). `transfers` counts the
+/// transfers a leader started.
+fn simulation(options: SimOptions, transfers: &Rc<Cell<u64>>) -> Simulation {
+    let mut d = Draws(options.seed ^ 0x7472_616e_7366_6572);
+    let nodes = options.nodes as u64;
+    let phase = options.fault_phase.as_millis() as u64;
+    let preferred = (d.below(2) == 0).then(|| 1 + d.below(nodes));
+    let witness = (nodes >= 3 && d.below(3) == 0).then(|| 1 + d.below(nodes));
+    let mut sim = options.build_with(|sim| {
+        if let Some(p) = preferred {
+            let config = sim.config_of(p).with_priority(1 + d.below(255) as u8);
+            sim.set_config(p, config).unwrap();
+        }
+        if let Some(w) = witness {
+            let config = sim.config_of(w).with_witness(true);
+            sim.set_config(w, config).unwrap();
+            // A witness holds no data: the lowest freshness (the simulator never
+            // replicates to it). A witness fresher than every live voter that may
+            // lead would block elections for good: a configuration error.
+            sim.set_freshness(w, ballot::Freshness::default());
+        }
+    });
+    for _ in 0..d.below(7) {
+        let (at, to) = (d.below(phase.max(1)), 1 + d.below(nodes));
+        let transfers = Rc::clone(transfers);
+        let call = move |sim: &mut Simulation| {
+            if let Some(leader) = sim.leader() {
+                let out = sim.command(leader, Input::TransferLeadership(to));
+                let started = out
+                    .iter()
+                    .filter(|o| matches!(o, Output::TransferStarted { .. }))
+                    .count();
+                transfers.set(transfers.get() + started as u64);
+            }
+        };
+        sim.at(Instant::from_millis(at), Action::Call(Box::new(call)));
+    }
+    for _ in 0..d.below(4) {
+        let (at, who) = (d.below(phase.max(1)), 1 + d.below(nodes));
+        // Used as documented: only when no live node leads (the external signal is
+        // right). Given while a leader lives, it voids that leader's lease by design,
+        // and the lease invariant would report it.
+        let call = move |sim: &mut Simulation| {
+            if sim.leaders().is_empty() {
+                let _ = sim.command(who, Input::ForgetLeader);
+            }
+        };
+        sim.at(Instant::from_millis(at), Action::Call(Box::new(call)));
+    }
+    sim
+}
+
 /// Replays one seed with the trace on and prints everything.
 fn replay(seed: u64) -> Report {
     let options = SimOptions::from_seed(seed).trace(true);
     println!("{options}\n");
-    let mut sim = Simulation::new(options);
+    let mut sim = simulation(options, &Rc::new(Cell::new(0)));
     let report = sim.run();
     for line in sim.trace() {
         println!("{line}");
@@ -58,11 +134,13 @@ struct Summary {
     freshness: bool,
     events: u64,
     elections: u64,
+    transfers: u64,
 }
 
 /// Runs one seed; prints its whole report if it failed.
 fn run_seed(seed: u64) -> Summary {
-    let report = Simulation::new(SimOptions::from_seed(seed)).run();
+    let transfers = Rc::new(Cell::new(0));
+    let report = simulation(SimOptions::from_seed(seed), &transfers).run();
     let failed = !report.is_ok() || report.liveness.is_none();
     if failed && std::env::var_os("SIM_SWARM_QUIET").is_none() {
         eprintln!("---- seed {seed} FAILED\n{report}\n");
@@ -96,6 +174,7 @@ fn run_seed(seed: u64) -> Summary {
         freshness: report.options.freshness.is_some(),
         events: report.events,
         elections: report.leader_changes,
+        transfers: transfers.get(),
     }
 }
 
@@ -145,11 +224,12 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
     let fresh = runs_with(|r| r.freshness);
     let events: u64 = reports.iter().map(|r| r.events).sum();
     let elections: u64 = reports.iter().map(|r| r.elections).sum();
+    let transferring = runs_with(|r| r.transfers > 0);
     println!(
         "{count} seeds from {start}: {events} events, {elections} elections; \
          runs with crashes {crashes}, link faults {partitioned}, loss {lossy}, \
          duplicates {duplicating}, clock drift {drifting}, pipelined storage {pipelined}, \
-         varied freshness {fresh}; \
+         varied freshness {fresh}, leadership transfers {transferring}; \
          cluster sizes {sizes:?}"
     );
     assert!(
@@ -168,6 +248,7 @@ fn every_random_seed_is_safe_and_elects_a_leader_after_healing() {
             ("clock drift", drifting),
             ("pipelined storage (the drivers' model)", pipelined),
             ("varied freshness", fresh),
+            ("leadership transfers", transferring),
         ] {
             assert!(runs * 4 >= count, "only {runs} of {count} runs had {what}");
         }

@@ -17,6 +17,7 @@
 //! config k=v ...              settings for nodes created or restarted after it:
 //!                             pre_vote=on|off check_quorum=on|off min_voters=N
 //!                             max_voters=N seed=N election=150..300 heartbeat=50 (ms)
+//!                             priority=N witness=on|off
 //!                             quarantine=on|off (restart quarantine) drift=N (ppm)
 //! cluster 1 2 3 [learners 4]  create every member with this membership
 //! node 4 voters 1 2 3 4 [learners 5]   create one node with its own membership
@@ -37,6 +38,7 @@
 //! isolate <id> / heal         cut a node off the network / reconnect everyone
 //! crash <id> / restart <id>   lose a node's memory / rebuild it from its last Persist
 //! campaign <targets>   step-down <targets>   freshness <targets> <term>/<index>
+//! transfer <targets> <to>     forget-leader <targets>
 //! add-voter <targets> <id>   add-learner <targets> <id>   remove <targets> <id>
 //! ```
 //!
@@ -44,7 +46,10 @@
 //! Messages print (and parse) as `PreVote t2`, `Vote t2 fresh=1/5`,
 //! `PreVoteResp t2 granted`, `VoteResp t2 rejected`, `Heartbeat t2 @150.000ms`,
 //! `HeartbeatResp t2 @150.000ms` (`@` the heartbeat's send time in the leader's
-//! clock, echoed by the reply; optional in a `send`, where it defaults to 0ms).
+//! clock, echoed by the reply; optional in a `send`, where it defaults to 0ms),
+//! `Vote t3 transfer`, `Heartbeat t2 @0.000ms hand-over`,
+//! `HeartbeatResp t2 @0.000ms fresh=1/5 prio=3 witness` (standing fields at their
+//! defaults are left out), `TimeoutNow t2`.
 
 use ballot::{
     Config, Election, Freshness, HardState, Input, Instant, Membership, Message, Output, Term,
@@ -197,6 +202,10 @@ impl Env {
             }
             "campaign" => self.command(args, |_| Ok(Input::Campaign))?,
             "step-down" => self.command(args, |_| Ok(Input::StepDown))?,
+            "transfer" => {
+                self.command(args, |a| Ok(Input::TransferLeadership(number(one(a)?)?)))?
+            }
+            "forget-leader" => self.command(args, |_| Ok(Input::ForgetLeader))?,
             "add-voter" => self.command(args, |a| Ok(Input::AddVoter(number(one(a)?)?)))?,
             "add-learner" => self.command(args, |a| Ok(Input::AddLearner(number(one(a)?)?)))?,
             "remove" => self.command(args, |a| Ok(Input::RemoveNode(number(one(a)?)?)))?,
@@ -221,6 +230,10 @@ impl Env {
                 "min_voters" => c.with_min_voters(number(value)? as usize),
                 "max_voters" => c.with_max_voters(number(value)? as usize),
                 "seed" => c.with_seed(number(value)?),
+                "priority" => c.with_priority(
+                    u8::try_from(number(value)?).map_err(|_| "priority is 0..=255")?,
+                ),
+                "witness" => c.with_witness(on()?),
                 "quarantine" => c.with_restart_quarantine(on()?),
                 "drift" => c.with_max_clock_drift(number(value)? as u32),
                 "heartbeat" => c.with_heartbeat_interval(millis(value)?),
@@ -454,7 +467,10 @@ impl Env {
 fn is_heartbeat(m: &Message) -> bool {
     matches!(
         m,
-        Message::Heartbeat { .. } | Message::HeartbeatResponse { .. }
+        Message::Heartbeat {
+            hand_over: false,
+            ..
+        } | Message::HeartbeatResponse { .. }
     )
 }
 
@@ -511,15 +527,18 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
         ["rejected"] => Ok(false),
         _ => Err("expected granted or rejected".to_string()),
     };
-    let freshness = || match rest {
-        [] => Ok(Freshness::default()),
-        [f] => fresh(f.strip_prefix("fresh=").ok_or("expected fresh=<t>/<i>")?),
-        _ => Err("too many words".to_string()),
+    let flag = |name: &str| rest.contains(&name);
+    let freshness = || -> Result<Freshness, String> {
+        match rest.iter().find_map(|w| w.strip_prefix("fresh=")) {
+            None => Ok(Freshness::default()),
+            Some(f) => fresh(f),
+        }
     };
     Ok(match *kind {
         "PreVote" | "Vote" => Message::VoteRequest {
             term,
             pre_vote: *kind == "PreVote",
+            transfer: flag("transfer"),
             freshness: freshness()?,
         },
         "PreVoteResp" | "VoteResp" => Message::VoteResponse {
@@ -530,11 +549,19 @@ fn parse_message(words: &[&str]) -> Result<Message, String> {
         "Heartbeat" => Message::Heartbeat {
             term,
             sent: sent_at(rest)?,
+            hand_over: flag("hand-over"),
         },
         "HeartbeatResp" => Message::HeartbeatResponse {
             term,
             sent: sent_at(rest)?,
+            freshness: freshness()?,
+            priority: match rest.iter().find_map(|w| w.strip_prefix("prio=")) {
+                None => 0,
+                Some(p) => p.parse().map_err(|_| format!("bad priority {p:?}"))?,
+            },
+            witness: flag("witness"),
         },
+        "TimeoutNow" => Message::TimeoutNow { term },
         other => return Err(format!("unknown message {other:?}")),
     })
 }
@@ -544,17 +571,12 @@ fn show_message(m: &Message) -> String {
         Message::VoteRequest {
             term,
             pre_vote,
+            transfer,
             freshness,
         } => {
             let kind = if pre_vote { "PreVote" } else { "Vote" };
-            if freshness == Freshness::default() {
-                format!("{kind} t{term}")
-            } else {
-                format!(
-                    "{kind} t{term} fresh={}/{}",
-                    freshness.term, freshness.index
-                )
-            }
+            let mark = if transfer { " transfer" } else { "" };
+            format!("{kind} t{term}{}{mark}", show_freshness(freshness))
         }
         Message::VoteResponse {
             term,
@@ -565,18 +587,49 @@ fn show_message(m: &Message) -> String {
             let answer = if granted { "granted" } else { "rejected" };
             format!("{kind} t{term} {answer}")
         }
-        Message::Heartbeat { term, sent } => format!("Heartbeat t{term} @{sent}"),
-        Message::HeartbeatResponse { term, sent } => format!("HeartbeatResp t{term} @{sent}"),
+        Message::Heartbeat {
+            term,
+            sent,
+            hand_over,
+        } => {
+            let mark = if hand_over { " hand-over" } else { "" };
+            format!("Heartbeat t{term} @{sent}{mark}")
+        }
+        Message::HeartbeatResponse {
+            term,
+            sent,
+            freshness,
+            priority,
+            witness,
+        } => {
+            let prio = if priority != 0 {
+                format!(" prio={priority}")
+            } else {
+                String::new()
+            };
+            let witness = if witness { " witness" } else { "" };
+            format!(
+                "HeartbeatResp t{term} @{sent}{}{prio}{witness}",
+                show_freshness(freshness)
+            )
+        }
+        Message::TimeoutNow { term } => format!("TimeoutNow t{term}"),
         _ => format!("{m:?}"),
+    }
+}
+
+fn show_freshness(f: Freshness) -> String {
+    if f == Freshness::default() {
+        String::new()
+    } else {
+        format!(" fresh={}/{}", f.term, f.index)
     }
 }
 
 /// A heartbeat's `@<ms>` send time (`@150`, `@150ms` or `@150.250ms`); 0 if absent.
 fn sent_at(rest: &[&str]) -> Result<Instant, String> {
-    let text = match rest {
-        [] => return Ok(Instant::ZERO),
-        [at] => at.strip_prefix('@').ok_or("expected @<ms>")?,
-        _ => return Err("too many words".to_string()),
+    let Some(text) = rest.iter().find_map(|w| w.strip_prefix('@')) else {
+        return Ok(Instant::ZERO);
     };
     let text = text.trim_end_matches("ms");
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
@@ -613,6 +666,10 @@ fn show_output(o: &Output<u64>) -> String {
         } => format!("leader {l} t{term}"),
         Output::LeaderChanged { leader: None, term } => format!("leader none t{term}"),
         Output::Rejected(e) => format!("rejected: {e}"),
+        Output::TransferStarted { to, term } => format!("transfer-started to={to} t{term}"),
+        Output::TransferFailed { to, term, reason } => {
+            format!("transfer-failed to={to} t{term} {reason:?}")
+        }
         other => format!("{other:?}"),
     }
 }
@@ -621,6 +678,8 @@ fn show_input(i: &Input<u64>) -> String {
     match i {
         Input::Campaign => "campaign".into(),
         Input::StepDown => "step-down".into(),
+        Input::TransferLeadership(n) => format!("transfer {n}"),
+        Input::ForgetLeader => "forget-leader".into(),
         Input::AddVoter(n) => format!("add-voter {n}"),
         Input::AddLearner(n) => format!("add-learner {n}"),
         Input::RemoveNode(n) => format!("remove {n}"),
@@ -709,5 +768,6 @@ transcripts!(
     stickiness,
     membership,
     restart,
+    transfer,
     lease,
 );

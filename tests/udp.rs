@@ -35,6 +35,7 @@ fn frame(cluster: u64, from: u64, to: u64, term: u64) -> Vec<u8> {
         message: Message::Heartbeat {
             term: Term(term),
             sent: Instant::ZERO,
+            hand_over: false,
         },
     }
     .encode(&mut buf);
@@ -55,7 +56,8 @@ fn after(node: &UdpTransport<u64>, one: &UdpSocket, bad: &[(&UdpSocket, Vec<u8>)
             1,
             Message::Heartbeat {
                 term: Term(77),
-                sent: Instant::ZERO
+                sent: Instant::ZERO,
+                hand_over: false,
             }
         )
     );
@@ -127,6 +129,7 @@ fn wrong_cluster_bad_version_and_garbage_are_dropped_and_counted() {
         message: Message::Heartbeat {
             term: Term(1),
             sent: Instant::ZERO,
+            hand_over: false,
         },
     }
     .encode(&mut u32_ids);
@@ -163,6 +166,7 @@ fn without_a_key_tagged_frames_are_dropped() {
         message: Message::Heartbeat {
             term: Term(1),
             sent: Instant::ZERO,
+            hand_over: false,
         },
     }
     .encode_tagged(&mut tagged, |_| [0; TAG_LEN]);
@@ -188,7 +192,8 @@ fn the_receive_thread_delivers_and_stops() {
             1,
             Message::Heartbeat {
                 term: Term(8),
-                sent: Instant::ZERO
+                sent: Instant::ZERO,
+                hand_over: false,
             }
         )
     );
@@ -224,6 +229,7 @@ mod authenticated {
         let hb = |t| Message::Heartbeat {
             term: Term(t),
             sent: Instant::ZERO,
+            hand_over: false,
         };
         let mut good = Vec::new();
         let honest = peer(7, one.try_clone().unwrap());
@@ -268,6 +274,7 @@ mod authenticated {
                 Message::Heartbeat {
                     term: Term(77),
                     sent: Instant::ZERO,
+                    hand_over: false,
                 },
             )
             .unwrap();
@@ -277,7 +284,8 @@ mod authenticated {
                 1,
                 Message::Heartbeat {
                     term: Term(77),
-                    sent: Instant::ZERO
+                    sent: Instant::ZERO,
+                    hand_over: false,
                 }
             )
         );

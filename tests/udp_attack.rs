@@ -35,6 +35,7 @@ fn follower() -> Election<u64> {
             message: Message::Heartbeat {
                 term: Term(5),
                 sent: Instant::ZERO,
+                hand_over: false,
             },
         },
         Instant::from_millis(1),
@@ -53,6 +54,7 @@ fn forged(from: u64, to: u64) -> Vec<u8> {
         message: Message::Heartbeat {
             term: Term(u64::MAX),
             sent: Instant::ZERO,
+            hand_over: false,
         },
     }
     .encode(&mut buf);
@@ -78,6 +80,7 @@ fn attack(
             Message::Heartbeat {
                 term: Term(5),
                 sent: Instant::ZERO,
+                hand_over: false,
             },
         )
         .unwrap();
@@ -92,6 +95,7 @@ fn attack(
                 Message::Heartbeat {
                     term: Term(5),
                     sent: Instant::ZERO,
+                    hand_over: false,
                 },
             )
         {
@@ -147,6 +151,7 @@ fn without_a_key_one_forged_heartbeat_wedges_a_node_at_term_exhausted() {
             message: Message::Heartbeat {
                 term: Term(5),
                 sent: Instant::ZERO,
+                hand_over: false,
             },
         },
         Instant::from_secs(10),

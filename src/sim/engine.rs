@@ -327,10 +327,22 @@ impl Simulation {
             self.checker.on_grant_delivered(term.get(), to, from);
         }
         let message = match message {
-            Message::HeartbeatResponse { term, .. } if self.options.lease_from_ack_time => {
+            Message::HeartbeatResponse {
+                term,
+                freshness,
+                priority,
+                witness,
+                ..
+            } if self.options.lease_from_ack_time => {
                 // Negative control: the lease counts the arrival, not the send time.
                 let local = self.nodes[idx].clock.local(self.now);
-                Message::HeartbeatResponse { term, sent: local }
+                Message::HeartbeatResponse {
+                    term,
+                    sent: local,
+                    freshness,
+                    priority,
+                    witness,
+                }
             }
             other => other,
         };
@@ -570,7 +582,10 @@ impl Simulation {
                     let message = *message;
                     self.send(idx, None, message);
                 }
-                Output::RoleChanged { .. } | Output::LeaderChanged { .. } => {
+                Output::RoleChanged { .. }
+                | Output::LeaderChanged { .. }
+                | Output::TransferStarted { .. }
+                | Output::TransferFailed { .. } => {
                     // Recorded from the state diff in `after_step`.
                 }
                 Output::Rejected(error) => {

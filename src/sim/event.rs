@@ -78,18 +78,20 @@ pub(crate) fn message_word(message: &Message) -> u64 {
     let (tag, flags, freshness) = match *message {
         Message::VoteRequest {
             pre_vote,
+            transfer,
             freshness,
             ..
         } => (
             1u64,
-            u64::from(pre_vote),
+            u64::from(pre_vote) | u64::from(transfer) << 2,
             freshness.term.rotate_left(32) ^ freshness.index,
         ),
         Message::VoteResponse {
             pre_vote, granted, ..
         } => (2, u64::from(pre_vote) | u64::from(granted) << 1, 0),
-        Message::Heartbeat { .. } => (3, 0, 0),
+        Message::Heartbeat { hand_over, .. } => (3, u64::from(hand_over) << 3, 0),
         Message::HeartbeatResponse { .. } => (4, 0, 0),
+        Message::TimeoutNow { .. } => (5, 0, 0),
     };
     (message.term().get() << 8 | tag << 4 | flags) ^ freshness.rotate_left(17)
 }

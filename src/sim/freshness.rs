@@ -62,8 +62,9 @@ impl Simulation {
     /// highest term, it appends `entries` entries in its term; if it follows that
     /// leader (same term, knows it as leader) it copies up to `entries` more entries
     /// of the leader's log (its freshness moves towards the leader's, never past it
-    /// and never down). A no-op otherwise: no live leader, `node` down, or not
-    /// following it (a partitioned node receives nothing).
+    /// and never down). A no-op otherwise: no live leader, `node` down, `node` a
+    /// witness (it holds no log), or not following it (a partitioned node receives
+    /// nothing).
     pub fn replicate(&mut self, node: u64, entries: u64) {
         let Some((term, leader)) = self.top_leader() else {
             return;
@@ -71,6 +72,12 @@ impl Simulation {
         let Some(current) = self.node(node).map(crate::Election::freshness) else {
             return;
         };
+        if self.node(node).is_some_and(|e| e.config().witness) {
+            // A witness votes but holds no data: its freshness stays where it began
+            // (a witness fresher than every live voter that may lead would block
+            // elections for good, the configuration's fault, not the protocol's).
+            return;
+        }
         let follows = self
             .node(node)
             .is_some_and(|e| e.term().get() == term && e.leader() == Some(leader));

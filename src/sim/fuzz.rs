@@ -82,7 +82,9 @@ pub fn single_node(data: &[u8]) {
         .with_pre_vote(flags & 1 != 0)
         .with_check_quorum(flags & 2 != 0)
         .with_min_voters(1 + (u64::from(flags >> 2) % voters) as usize)
-        .with_seed(u64::from(flags));
+        .with_seed(u64::from(flags))
+        .with_witness(flags & 0x40 != 0)
+        .with_priority((flags >> 4) & 3);
     let id = if flags & 0x80 != 0 { voters + 1 } else { 1 };
     let membership = Membership::with_learners(1..=voters, voters + 1..=voters + learners)
         .expect("distinct ids");
@@ -198,12 +200,17 @@ fn message(b: &mut Bytes<'_>, node: &Election<u64>, peers: u64) -> Input<u64> {
         1 => Term(b.u64()),
         d => Term(node.term().get().saturating_add(d).saturating_sub(4)),
     };
-    let message = match b.below(6) {
-        0 | 1 => Message::VoteRequest {
-            term,
-            pre_vote: b.byte() & 1 != 0,
-            freshness: Freshness::new(b.below(3), b.below(3)),
-        },
+    let message = match b.below(7) {
+        0 | 1 => {
+            // One byte: bit 0 pre-vote, bit 1 the transfer mark.
+            let flags = b.byte();
+            Message::VoteRequest {
+                term,
+                pre_vote: flags & 1 != 0,
+                transfer: flags & 2 != 0,
+                freshness: Freshness::new(b.below(3), b.below(3)),
+            }
+        }
         2 => Message::VoteResponse {
             term,
             pre_vote: b.byte() & 1 != 0,
@@ -212,11 +219,16 @@ fn message(b: &mut Bytes<'_>, node: &Election<u64>, peers: u64) -> Input<u64> {
         3 | 4 => Message::Heartbeat {
             term,
             sent: fuzz_sent(b, node_now),
+            hand_over: b.byte() & 1 != 0,
         },
-        _ => Message::HeartbeatResponse {
+        5 => Message::HeartbeatResponse {
             term,
             sent: fuzz_sent(b, node_now),
+            freshness: Freshness::new(b.below(3), b.below(3)),
+            priority: b.below(3) as u8,
+            witness: b.byte() & 1 != 0,
         },
+        _ => Message::TimeoutNow { term },
     };
     Input::Receive { from, message }
 }
@@ -224,13 +236,15 @@ fn message(b: &mut Bytes<'_>, node: &Election<u64>, peers: u64) -> Input<u64> {
 /// Any command.
 fn command(b: &mut Bytes<'_>, membership: &Membership<u64>, peers: u64) -> Input<u64> {
     let who = 1 + b.below(peers);
-    match b.below(8) {
+    match b.below(10) {
         0 => Input::Campaign,
         1 => Input::StepDown,
         2 => Input::AddVoter(who),
         3 => Input::AddLearner(who),
         4 => Input::RemoveNode(who),
         5 => Input::SetMembership(membership.clone()),
+        6 => Input::TransferLeadership(who),
+        7 => Input::ForgetLeader,
         _ => Input::SetFreshness(Freshness::new(b.below(3), b.below(3))),
     }
 }
@@ -358,9 +372,18 @@ fn check_step(
                 );
             }
             Output::Broadcast {
-                message: Message::Heartbeat { term, .. },
+                message:
+                    Message::Heartbeat {
+                        term, hand_over, ..
+                    },
             } => {
-                assert_eq!(role, Role::Leader, "heartbeat from a non-leader: {out:?}");
+                // A leader that stops leading in this step (StepDown, removal) may
+                // announce its hand-over in a last heartbeat of the term it led.
+                let handing_over = hand_over && after.voted_for == Some(id);
+                assert!(
+                    role == Role::Leader || handing_over,
+                    "heartbeat from a non-leader: {out:?}"
+                );
                 assert_eq!(term, after.term, "heartbeat for another term: {out:?}");
             }
             _ => {}

@@ -506,8 +506,14 @@ impl Checker {
                     );
                 }
             }
-            Message::Heartbeat { term, .. }
-                if election.role() != Role::Leader || election.term() != term =>
+            Message::Heartbeat {
+                term, hand_over, ..
+            } if (election.role() != Role::Leader || election.term() != term)
+                // A leader that stops leading in this step (StepDown, removal) may
+                // announce its hand-over with one last heartbeat of the term it led.
+                && !(hand_over
+                    && election.term() == term
+                    && self.leaders.get(&term.get()) == Some(&node)) =>
             {
                 self.record(
                     at,

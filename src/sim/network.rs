@@ -33,17 +33,20 @@ pub enum MessageKind {
     Heartbeat = 4,
     /// [`Message::HeartbeatResponse`].
     HeartbeatResponse = 5,
+    /// [`Message::TimeoutNow`].
+    TimeoutNow = 6,
 }
 
 impl MessageKind {
     /// Every kind, in counter order.
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 7] = [
         MessageKind::PreVoteRequest,
         MessageKind::PreVoteResponse,
         MessageKind::VoteRequest,
         MessageKind::VoteResponse,
         MessageKind::Heartbeat,
         MessageKind::HeartbeatResponse,
+        MessageKind::TimeoutNow,
     ];
 
     /// The kind of `message`.
@@ -55,6 +58,7 @@ impl MessageKind {
             Message::VoteResponse { .. } => MessageKind::VoteResponse,
             Message::Heartbeat { .. } => MessageKind::Heartbeat,
             Message::HeartbeatResponse { .. } => MessageKind::HeartbeatResponse,
+            Message::TimeoutNow { .. } => MessageKind::TimeoutNow,
         }
     }
 }
@@ -80,7 +84,7 @@ pub struct NetStats {
     /// Deliveries a delivery filter postponed.
     pub delayed_filter: u64,
     /// Deliveries per [`MessageKind`] (indexed by `kind as usize`).
-    pub delivered_by_kind: [u64; 6],
+    pub delivered_by_kind: [u64; 7],
 }
 
 impl NetStats {

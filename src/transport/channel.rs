@@ -38,7 +38,7 @@ struct Net<I> {
 /// let two = Arc::new(Recorder::default());
 /// net.register(2, two.clone());
 /// let mut from_one = net.transport(1);
-/// let hb = Message::Heartbeat { term: ballot::Term(1), sent: ballot::Instant::ZERO };
+/// let hb = Message::Heartbeat { term: ballot::Term(1), sent: ballot::Instant::ZERO, hand_over: false };
 /// from_one.send(2, hb).unwrap();
 /// net.cut(1, 2);
 /// assert_eq!(from_one.send(2, hb), Err(SendError::LinkDown));

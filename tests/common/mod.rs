@@ -72,6 +72,18 @@ pub fn vote_request(term: u64) -> Message {
     Message::VoteRequest {
         term: Term(term),
         pre_vote: false,
+        transfer: false,
+        freshness: Freshness::default(),
+    }
+}
+
+/// A real vote request carrying the transfer mark.
+#[allow(dead_code)]
+pub fn transfer_vote_request(term: u64) -> Message {
+    Message::VoteRequest {
+        term: Term(term),
+        pre_vote: false,
+        transfer: true,
         freshness: Freshness::default(),
     }
 }
@@ -80,6 +92,7 @@ pub fn pre_vote_request(term: u64) -> Message {
     Message::VoteRequest {
         term: Term(term),
         pre_vote: true,
+        transfer: false,
         freshness: Freshness::default(),
     }
 }
@@ -88,6 +101,7 @@ pub fn vote_request_with(term: u64, pre_vote: bool, freshness: Freshness) -> Mes
     Message::VoteRequest {
         term: Term(term),
         pre_vote,
+        transfer: false,
         freshness,
     }
 }
@@ -113,11 +127,28 @@ pub fn heartbeat(term: u64) -> Message {
     heartbeat_at(term, Instant::ZERO)
 }
 
+/// A heartbeat sent at time 0 announcing a hand-over.
+#[allow(dead_code)]
+pub fn hand_over_heartbeat(term: u64) -> Message {
+    hand_over_heartbeat_at(term, Instant::ZERO)
+}
+
+/// A heartbeat sent at `sent` announcing a hand-over.
+#[allow(dead_code)]
+pub fn hand_over_heartbeat_at(term: u64, sent: Instant) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        sent,
+        hand_over: true,
+    }
+}
+
 /// A heartbeat of `term` sent at `sent` in the leader's clock.
 pub fn heartbeat_at(term: u64, sent: Instant) -> Message {
     Message::Heartbeat {
         term: Term(term),
         sent,
+        hand_over: false,
     }
 }
 
@@ -128,10 +159,31 @@ pub fn heartbeat_response(term: u64) -> Message {
 
 /// A reply in `term` to the heartbeat sent at `sent`.
 pub fn heartbeat_response_to(term: u64, sent: Instant) -> Message {
+    heartbeat_response_with(term, sent, Freshness::default(), 0, false)
+}
+
+/// A heartbeat reply with the responder's standing.
+#[allow(dead_code)]
+pub fn heartbeat_response_with(
+    term: u64,
+    sent: Instant,
+    freshness: Freshness,
+    priority: u8,
+    witness: bool,
+) -> Message {
     Message::HeartbeatResponse {
         term: Term(term),
         sent,
+        freshness,
+        priority,
+        witness,
     }
+}
+
+/// The leader of `term` tells the receiver to campaign now.
+#[allow(dead_code)]
+pub fn timeout_now(term: u64) -> Message {
+    Message::TimeoutNow { term: Term(term) }
 }
 
 pub fn send(to: u64, message: Message) -> Output<u64> {

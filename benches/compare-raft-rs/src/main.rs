@@ -122,7 +122,7 @@ fn per_op_cases() -> Vec<Case> {
             move || {
                 i += 1;
                 out.clear();
-                let message = Message::Heartbeat { term: Term(1) };
+                let message = Message::Heartbeat { term: Term(1), hand_over: false };
                 b.step_into(Input::Receive { from: 1, message }, hb(i), &mut out);
                 black_box(&out);
             },
@@ -141,7 +141,7 @@ fn per_op_cases() -> Vec<Case> {
             200_000,
             move || {
                 i += 1;
-                let message = Message::Heartbeat { term: Term(1) };
+                let message = Message::Heartbeat { term: Term(1), hand_over: false };
                 black_box(b.step(Input::Receive { from: 1, message }, hb(i)));
             },
             move || {
@@ -167,7 +167,7 @@ fn per_op_cases() -> Vec<Case> {
             200_000,
             move || {
                 i += 1;
-                let message = Message::Heartbeat { term: Term(1) };
+                let message = Message::Heartbeat { term: Term(1), hand_over: false };
                 let input = Input::Receive { from: 1, message };
                 if use_step {
                     let mut v = b.step(input, hb(i));
@@ -206,6 +206,7 @@ fn per_op_cases() -> Vec<Case> {
                 let message = Message::VoteRequest {
                     term: Term(i),
                     pre_vote: false,
+                    transfer: false,
                     freshness: Default::default(),
                 };
                 b.step_into(Input::Receive { from: 3, message }, hb(i), &mut out);
@@ -283,7 +284,7 @@ fn per_op_cases() -> Vec<Case> {
                 let term = b.term();
                 sent.extend(bh.outbox.drain(..).map(|(_, to, _)| to));
                 for from in sent.drain(..) {
-                    let message = Message::HeartbeatResponse { term };
+                    let message = Message::HeartbeatResponse { term, freshness: ballot::Freshness::default(), priority: 0, witness: false };
                     b.step_into(Input::Receive { from, message }, now, &mut out);
                     bh.handle(&b, &mut out);
                 }
