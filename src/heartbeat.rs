@@ -68,7 +68,7 @@ impl<I: NodeId> Election<I> {
     /// `from` and its index among the voters (`None` for a learner).
     pub(crate) fn on_heartbeat_response(
         &mut self,
-        (from, voter): (I, Option<usize>),
+        voter: Option<usize>,
         term: Term,
         sent: Instant,
         standing: (crate::Freshness, u8, bool),
@@ -92,20 +92,20 @@ impl<I: NodeId> Election<I> {
         // nothing here is an error. This only moves the voter's last contact forward:
         // the armed CheckQuorum deadline stays a lower bound of the true one, and is
         // re-derived when it comes due.
-        if let Some(index) = voter {
-            self.tally.contact_index(index, now);
-            // The lease counts the send time the reply echoes. A `sent` after `now`
-            // cannot be one of ours (a forged or corrupt reply): it would stretch the
-            // lease, so it is ignored.
-            if sent <= now {
-                self.tally
-                    .acknowledged_index(index, self.membership.voters().len(), sent);
-            } else {
-                self.stats.dropped_unexpected.bump();
-            }
+        let Some(index) = voter else {
+            return;
+        };
+        self.tally.contact_index(index, now);
+        // The lease counts the send time the reply echoes. A `sent` after `now`
+        // cannot be one of ours (a forged or corrupt reply): it would stretch the
+        // lease, so it is ignored.
+        if sent <= now {
+            self.tally
+                .acknowledged_index(index, self.membership.voters().len(), sent);
+        } else {
+            self.stats.dropped_unexpected.bump();
         }
-        let (freshness, priority, witness) = standing;
-        self.note_standing(from, freshness, priority, witness, now, out);
+        self.note_standing(index, standing, now, out);
     }
 
     /// Time for the next heartbeat (called on the leader only).

@@ -62,6 +62,7 @@ const ANSWERED: u64 = 1 << 63;
 
 /// An instant as a slot value (never `UNKNOWN` or `REFUSED`: the clock-range rule
 /// keeps `now` far below `Instant::MAX`).
+#[inline(always)]
 fn at(now: Instant) -> u64 {
     now.as_nanos().saturating_add(1).min(REFUSED - 1)
 }

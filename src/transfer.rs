@@ -118,18 +118,16 @@ impl<I: NodeId> Election<I> {
     /// answer a heartbeat round that could take over (not a witness, at least as
     /// fresh) becomes the candidate successor for `StepDown` and removal; one with a
     /// higher priority is handed leadership once the hold-off has passed.
+    ///
+    /// `index` is the voter's index in the voter list (the caller looked it up).
+    #[inline]
     pub(crate) fn note_standing(
         &mut self,
-        from: I,
-        freshness: Freshness,
-        priority: u8,
-        witness: bool,
+        index: usize,
+        (freshness, priority, witness): (Freshness, u8, bool),
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
-        let Some(index) = self.membership.voter_index(from) else {
-            return;
-        };
         let pending = self.tally.handover_target();
         if pending == Some(index) && witness {
             self.fail_transfer(TransferFailure::TargetCannotLead, now, true, out);

@@ -172,7 +172,11 @@ impl<I: NodeId> Election<I> {
         // of our term), and its hand-over announcement is taken from the node this
         // one followed (or voted for) in the current term; nothing else from a
         // non-member counts.
-        if from != self.id && !self.membership.contains(from) {
+        // One lookup of the sender: its index among the voters also serves the tally
+        // (a binary search saved per reply in large clusters); only a non-voter is
+        // looked up again among the learners.
+        let voter = self.membership.voter_index(from);
+        if voter.is_none() && from != self.id && !self.membership.is_learner(from) {
             match message {
                 Message::TimeoutNow { .. } => {}
                 Message::Heartbeat {
@@ -193,9 +197,6 @@ impl<I: NodeId> Election<I> {
                 }
             }
         }
-        // One lookup of the sender: its index among the voters also serves the tally
-        // (a binary search saved per reply in large clusters).
-        let voter = self.membership.voter_index(from);
         if from == self.id {
             self.stats.dropped_unknown_sender.bump();
             return;
@@ -228,7 +229,7 @@ impl<I: NodeId> Election<I> {
                 priority,
                 witness,
             } => self.on_heartbeat_response(
-                (from, voter),
+                voter,
                 term,
                 sent,
                 (freshness, priority, witness),

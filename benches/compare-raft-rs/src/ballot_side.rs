@@ -58,7 +58,11 @@ pub fn node(id: u64, voters: u64, pre_vote: bool) -> Election {
 /// Node 2 of `voters`, following leader 1 in term 1.
 pub fn follower(voters: u64) -> Election {
     let mut n = node(2, voters, true);
-    let hb = Message::Heartbeat { term: Term(1), sent: Instant::ZERO, hand_over: false };
+    let hb = Message::Heartbeat {
+        term: Term(1),
+        sent: Instant::ZERO,
+        hand_over: false,
+    };
     let _ = n.step(
         Input::Receive {
             from: 1,

@@ -1,7 +1,8 @@
 //! ballot against tikv/raft-rs 0.7, side by side, in one process.
 //!
 //! Run: `cargo run --release --manifest-path benches/compare-raft-rs/Cargo.toml`
-//! (`-- quick` for fewer repetitions). Every case runs both libraries through the
+//! (`-- quick` for fewer repetitions, `-- --csv docs/data/compare.csv` to write the
+//! rows the figures draw). Every case runs both libraries through the
 //! same scenario with the same host work per operation; the two sides alternate
 //! (ballot first in even repetitions, raft-rs first in odd ones) and the table shows
 //! medians over the repetitions. What each row does and does not make equivalent is
@@ -82,7 +83,52 @@ fn fmt_allocs(a: f64) -> String {
     }
 }
 
+/// The rows for `--csv` (`docs/figures/README.md` defines the format).
+static CSV: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The CSV row name of a table row (`None`: not written, e.g. the harness floor).
+fn csv_key(name: &str) -> Option<String> {
+    let voters = || {
+        name.split(", ")
+            .find_map(|p| p.strip_suffix(" voters")?.parse::<u64>().ok())
+    };
+    let form = if name.contains("(`step`)") {
+        "step"
+    } else {
+        "step_into"
+    };
+    Some(match name.get(..3)? {
+        "[a]" => format!("follower_heartbeat_{form}"),
+        "[b]" => format!("follower_heartbeat_outputs_{form}"),
+        "[c]" => "vote_grant_persist".into(),
+        "[d]" => "tick_nothing_due".into(),
+        "[e]" => format!("leader_round_{}", voters()?),
+        "[f]" => format!("construction_{}", voters()?),
+        "[g]" => "bytes_per_node_5".into(),
+        "[h]" => format!(
+            "cold_start_{}_{}",
+            voters()?,
+            if name.contains("PreVote on") {
+                "prevote"
+            } else {
+                "noprevote"
+            }
+        ),
+        _ => return None,
+    })
+}
+
+/// Records a row for `--csv`; `b` and `r` in `unit`.
+fn csv_row(name: &str, b: f64, r: f64, unit: &str) {
+    if let Some(key) = csv_key(name) {
+        CSV.lock()
+            .unwrap()
+            .push(format!("{key},{b:.1},{r:.1},{unit}"));
+    }
+}
+
 fn row(name: &str, b: f64, r: f64, ba: f64, ra: f64) {
+    csv_row(name, b, r, "ns");
     println!(
         "| {name} | {} | {} | **{:.1}×** | {} | {} |",
         fmt_time(b),
@@ -122,7 +168,11 @@ fn per_op_cases() -> Vec<Case> {
             move || {
                 i += 1;
                 out.clear();
-                let message = Message::Heartbeat { term: Term(1), hand_over: false };
+                let message = Message::Heartbeat {
+                    term: Term(1),
+                    sent: hb(i),
+                    hand_over: false,
+                };
                 b.step_into(Input::Receive { from: 1, message }, hb(i), &mut out);
                 black_box(&out);
             },
@@ -141,7 +191,11 @@ fn per_op_cases() -> Vec<Case> {
             200_000,
             move || {
                 i += 1;
-                let message = Message::Heartbeat { term: Term(1), hand_over: false };
+                let message = Message::Heartbeat {
+                    term: Term(1),
+                    sent: hb(i),
+                    hand_over: false,
+                };
                 black_box(b.step(Input::Receive { from: 1, message }, hb(i)));
             },
             move || {
@@ -167,7 +221,11 @@ fn per_op_cases() -> Vec<Case> {
             200_000,
             move || {
                 i += 1;
-                let message = Message::Heartbeat { term: Term(1), hand_over: false };
+                let message = Message::Heartbeat {
+                    term: Term(1),
+                    sent: hb(i),
+                    hand_over: false,
+                };
                 let input = Input::Receive { from: 1, message };
                 if use_step {
                     let mut v = b.step(input, hb(i));
@@ -284,7 +342,13 @@ fn per_op_cases() -> Vec<Case> {
                 let term = b.term();
                 sent.extend(bh.outbox.drain(..).map(|(_, to, _)| to));
                 for from in sent.drain(..) {
-                    let message = Message::HeartbeatResponse { term, freshness: ballot::Freshness::default(), priority: 0, witness: false };
+                    let message = Message::HeartbeatResponse {
+                        term,
+                        sent: now,
+                        freshness: ballot::Freshness::default(),
+                        priority: 0,
+                        witness: false,
+                    };
                     b.step_into(Input::Receive { from, message }, now, &mut out);
                     bh.handle(&b, &mut out);
                 }
@@ -349,6 +413,12 @@ fn memory() {
     let r = raft_side::node(2, 5, true, raft_side::OP_TICKS, &log);
     let (r_live, r_allocs) = (alloc::live_bytes() - live, alloc::allocs() - allocs);
     let r_size = std::mem::size_of_val(&r);
+    csv_row(
+        "[g]",
+        (b_size as i64 + b_live) as f64,
+        (r_size as i64 + r_live) as f64,
+        "B",
+    );
     println!(
         "| [g] bytes per node, 5 voters (`size_of` + live heap) | {} B ({b_size} + {b_live}) | {} B ({r_size} + {r_live}) | **{:.1}×** | {b_allocs} | {r_allocs} |",
         b_size as i64 + b_live,
@@ -454,7 +524,9 @@ fn main() {
     if args.first().is_some_and(|a| a == "icount") {
         return icount(&args[1..]);
     }
-    let quick = std::env::args().any(|a| a == "quick");
+    // `quick`: fewer repetitions; `no-groups`: skip the many-groups report;
+    // `--csv PATH`: also write the rows to PATH for the figures (`docs/data/compare.csv`).
+    let quick = args.iter().any(|a| a == "quick");
     let reps = if quick { 3 } else { 31 };
     let mut cases = per_op_cases();
     for c in &mut cases {
@@ -496,5 +568,22 @@ fn main() {
     if !std::env::args().any(|a| a == "no-groups") {
         println!();
         groups::report(quick);
+    }
+    if let Some(path) = args
+        .iter()
+        .position(|a| a == "--csv")
+        .and_then(|i| args.get(i + 1))
+    {
+        let mut text = String::from("row,ballot,raft_rs,unit\n");
+        text.push_str(&format!(
+            "# cargo run --release --manifest-path benches/compare-raft-rs/Cargo.toml -- {}\n",
+            args.join(" ")
+        ));
+        for line in CSV.lock().unwrap().iter() {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+        println!("\nwrote {path}");
     }
 }
