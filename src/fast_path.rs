@@ -67,7 +67,7 @@ impl<I: NodeId> Election<I> {
 impl<I: NodeId> Election<I> {
     /// The leader's arm of [`Election::fast_step`], out of line so that the
     /// follower's heartbeat arm stays as short as it was without it.
-    #[inline(never)]
+    #[inline]
     fn fast_reply(
         &mut self,
         from: I,

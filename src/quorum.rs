@@ -225,6 +225,15 @@ impl Tally {
         }
     }
 
+    /// Leader: whether an answer from voter number `index` cannot change the
+    /// candidate successor: the round already has its first eligible answer, and
+    /// it was not `index`'s (see [`Tally::note_successor`]).
+    #[inline]
+    pub(crate) fn successor_settled_for(&self, index: usize) -> bool {
+        let word = self.head(SUCCESSOR);
+        word & ANSWERED != 0 && u64::try_from(index).is_ok_and(|i| word & !ANSWERED != i + 1)
+    }
+
     /// Leader: the candidate successor's voter index, if any.
     pub(crate) fn successor(&self) -> Option<usize> {
         usize::try_from(self.head(SUCCESSOR) & !ANSWERED)

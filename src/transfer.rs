@@ -128,6 +128,13 @@ impl<I: NodeId> Election<I> {
         now: Instant,
         out: &mut Vec<Output<I>>,
     ) {
+        // Most replies of a round change nothing: not a witness (which could end a
+        // transfer to it), no higher priority (which could start one), and the
+        // round's successor already chosen by an earlier answer.
+        if !witness && priority <= self.switches.priority && self.tally.successor_settled_for(index)
+        {
+            return;
+        }
         let pending = self.tally.handover_target();
         if pending == Some(index) && witness {
             self.fail_transfer(TransferFailure::TargetCannotLead, now, true, out);
