@@ -154,9 +154,10 @@ impl<I: NodeId> Election<I> {
                 self.become_follower(self.term, now);
             }
             Role::Leader => {
+                let removed = transfer.filter(|&to| !self.membership.is_voter(to));
                 if voters_changed {
                     self.tally.remap(&old, &self.membership, now);
-                    if let Some(to) = transfer.filter(|&to| !self.membership.is_voter(to)) {
+                    if let Some(to) = removed {
                         // The remap dropped the target; report the failure.
                         out.push(Output::TransferFailed {
                             to,
@@ -165,10 +166,15 @@ impl<I: NodeId> Election<I> {
                         });
                         self.tally
                             .set_handover_until(now + self.config.priority_hold_off());
-                        self.broadcast_heartbeat(now, out);
                     }
                 }
                 self.check_quorum(now);
+                // Withdraw the hand-over announcement at once — only if this node still
+                // leads: the new voter set's quorum may have lapsed already, and a node
+                // that stepped down sends no heartbeat (found by the fuzzer).
+                if voters_changed && removed.is_some() && self.role == Role::Leader {
+                    self.broadcast_heartbeat(now, out);
+                }
             }
             Role::PreCandidate | Role::Candidate if voters_changed => self.abandon_campaign(),
             Role::PreCandidate | Role::Candidate => {

@@ -499,3 +499,40 @@ fn a_hand_over_announcement_from_a_stranger_is_dropped() {
     let out = f.step(recv(2, transfer_vote_request(2)), ms(3));
     assert_eq!(out, vec![send(2, vote_response(2, false))]);
 }
+
+/// Found by the fuzzer (`cargo fuzz run single_node`): removing a pending transfer's
+/// target withdrew the hand-over with a heartbeat, and then the re-check of the new,
+/// smaller voter set's quorum stepped the leader down in the same step — a heartbeat
+/// from a node that ended the step as a follower. The failure is still reported;
+/// the heartbeat goes out only if the node still leads.
+#[test]
+fn removing_the_target_of_a_leader_whose_new_quorum_lapsed_sends_no_heartbeat() {
+    let (mut n, won) = leader3();
+    // Node 3 answers; node 2 is silent from the win on.
+    let _ = n.step(recv(3, heartbeat_response_to(1, won)), plus(won, 100));
+    let _ = n.step(Input::TransferLeadership(3), plus(won, 100));
+    assert_eq!(n.transfer_target(), Some(3));
+    // At win + 160 ms, {1, 3} is still a quorum in contact (3 heard 60 ms ago), but
+    // without node 3 the quorum {1, 2} has not been heard from for 160 ms.
+    let now = plus(won, 160);
+    let out = n.step(Input::RemoveNode(3), now);
+    assert!(!n.is_leader(), "{out:?}");
+    assert!(
+        out.contains(&failed(3, 1, TransferFailure::TargetRemoved)),
+        "{out:?}"
+    );
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Broadcast { .. })),
+        "a heartbeat from a node that stepped down: {out:?}"
+    );
+    // With the quorum still in contact, the withdrawal goes out as before.
+    let (mut n, won) = leader3();
+    for from in [2, 3] {
+        let _ = n.step(recv(from, heartbeat_response_to(1, won)), plus(won, 100));
+    }
+    let _ = n.step(Input::TransferLeadership(3), plus(won, 100));
+    let now = plus(won, 160);
+    let out = n.step(Input::RemoveNode(3), now);
+    assert!(n.is_leader(), "{out:?}");
+    assert!(out.contains(&broadcast(heartbeat_at(1, now))), "{out:?}");
+}
