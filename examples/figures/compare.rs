@@ -156,7 +156,8 @@ pub fn cost_ratio(o: &Options, rows: &[Row]) -> Res {
     )?;
     let ratios: Vec<f64> = rows.iter().map(Row::ratio).collect();
     let lo = ratios.iter().fold(0.5f64, |a, &b| a.min(b * 0.7));
-    let hi = ratios.iter().fold(20.0f64, |a, &b| a.max(b * 8.0));
+    // Room right of the longest bar for its label (value and both costs).
+    let hi = ratios.iter().fold(20.0f64, |a, &b| a.max(b * 30.0));
     let n = rows.len();
     let mut chart = ChartBuilder::on(&plot)
         .caption(
