@@ -8,6 +8,10 @@
 //! ```
 //!
 //! Run `ballot-node --help` for every option. Built with `--features node`.
+//!
+//! SIGINT or SIGTERM stops it gracefully: a leader first hands over to its most
+//! up-to-date reachable voter (`Input::StepDown`), so the cluster has a new leader
+//! within a round trip; a second signal exits at once. SIGKILL is a crash.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -16,12 +20,14 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use ballot::driver::{NodeStatus, thread};
 use ballot::store::FileStore;
 use ballot::transport::{ClusterKey, UdpConfig, UdpTransport};
-use ballot::{Config, Membership, Role, Term};
+use ballot::{Config, Input, Membership, Role, Term};
 
 /// The state file's name inside `--state-dir`.
 const STATE_FILE: &str = "ballot.state";
@@ -31,7 +37,8 @@ usage: ballot-node --id ID --listen ADDR --peer ID=ADDR [--peer ID=ADDR ...]
                    --state-dir DIR --cluster-id N [options]
 
 One Raft-election node per process, over UDP. Prints one JSON line per event
-(start, role, leader, stop) to stdout.
+(start, role, leader, stop) to stdout. SIGINT/SIGTERM: a leader hands over to
+another voter, then the node exits (a second signal exits at once).
 
 required:
   --id ID                     this node's id (an unsigned 64-bit integer)
@@ -254,30 +261,56 @@ fn run(args: Args) -> Result<(), String> {
     let receiving = transport
         .deliver_to(node.handle())
         .map_err(|e| format!("cannot start the receive thread: {e}"))?;
+    // One queue for the node's status changes and the stop signal (SIGINT/SIGTERM).
+    let (events, queue) = mpsc::channel();
+    let statuses = node.handle().subscribe();
+    let forward = events.clone();
+    std::thread::spawn(move || {
+        for status in statuses {
+            if forward.send(Event::Status(status)).is_err() {
+                break;
+            }
+        }
+    });
+    let signalled = AtomicBool::new(false);
+    ctrlc::set_handler(move || {
+        if signalled.swap(true, Ordering::SeqCst) {
+            std::process::exit(130); // a second signal: stop now, no hand-over
+        }
+        let _ = events.send(Event::Signal);
+    })
+    .map_err(|e| format!("cannot install the signal handler: {e}"))?;
     let mut last: Option<NodeStatus<u64>> = None;
-    for status in node.handle().subscribe() {
+    let mut signal = false;
+    while let Ok(event) = queue.recv() {
+        let status = match event {
+            Event::Status(status) => status,
+            Event::Signal => {
+                signal = true;
+                // A leader hands over to its most up-to-date reachable voter before
+                // it steps down (`StepDown`), so the cluster has a new leader within
+                // a round trip instead of an election timeout. The command returns
+                // once the hand-over messages are sent. A follower has nothing to do.
+                let _ = node.handle().command(Input::StepDown);
+                while let Ok(Event::Status(status)) = queue.recv_timeout(Duration::from_millis(20))
+                {
+                    print_status(&mut last, status, &transport, &args);
+                }
+                break;
+            }
+        };
         if !status.running {
             break; // reported below, with the error that stopped it
         }
-        let event = match last {
-            None => "start",
-            Some(prev) if prev.role != status.role => "role",
-            Some(_) => "leader", // the leader or the term changed
-        };
-        let mut line = status_line(event, status.id, status.term, status.role, status.leader);
-        if event == "start" {
-            let listen = transport.local_addr().map(|a| a.to_string());
-            line.string("listen", &listen.unwrap_or_default());
-            line.field("pid", std::process::id());
-            line.field("authenticated", args.key_file.is_some());
-        }
-        line.print();
-        last = Some(status);
+        print_status(&mut last, status, &transport, &args);
     }
     drop(receiving);
     let halted = node.shutdown();
     let e = &halted.election;
     let mut line = status_line("stop", e.id(), e.term(), e.role(), e.leader());
+    if signal {
+        line.string("reason", "signal");
+    }
     if let Some(e) = &halted.error {
         line.string("error", &e.to_string());
     }
@@ -286,6 +319,35 @@ fn run(args: Args) -> Result<(), String> {
         Some(e) => Err(format!("stopped: {e}")),
         None => Ok(()),
     }
+}
+
+/// What the main loop waits for.
+enum Event {
+    Status(NodeStatus<u64>),
+    Signal,
+}
+
+/// Prints a status change: `start` for the first, then `role` or `leader`.
+fn print_status(
+    last: &mut Option<NodeStatus<u64>>,
+    status: NodeStatus<u64>,
+    transport: &UdpTransport<u64>,
+    args: &Args,
+) {
+    let event = match last {
+        None => "start",
+        Some(prev) if prev.role != status.role => "role",
+        Some(_) => "leader", // the leader or the term changed
+    };
+    let mut line = status_line(event, status.id, status.term, status.role, status.leader);
+    if event == "start" {
+        let listen = transport.local_addr().map(|a| a.to_string());
+        line.string("listen", &listen.unwrap_or_default());
+        line.field("pid", std::process::id());
+        line.field("authenticated", args.key_file.is_some());
+    }
+    line.print();
+    *last = Some(status);
 }
 
 /// A line with the fields every line has: node, term, role, leader.
