@@ -172,7 +172,7 @@ impl<I: NodeId> Election<I> {
                 // Withdraw the hand-over announcement at once — only if this node still
                 // leads: the new voter set's quorum may have lapsed already, and a node
                 // that stepped down sends no heartbeat (found by the fuzzer).
-                if voters_changed && removed.is_some() && self.role == Role::Leader {
+                if removed.is_some() && self.role == Role::Leader {
                     self.broadcast_heartbeat(now, out);
                 }
             }

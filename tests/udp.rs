@@ -26,17 +26,22 @@ fn receiver(one: &UdpSocket, three: &UdpSocket) -> UdpTransport<u64> {
     UdpTransport::from_socket(socket(), config).unwrap()
 }
 
+/// A plain heartbeat in `term`, sent at instant zero.
+fn heartbeat(term: u64) -> Message {
+    Message::Heartbeat {
+        term: Term(term),
+        sent: Instant::ZERO,
+        hand_over: false,
+    }
+}
+
 fn frame(cluster: u64, from: u64, to: u64, term: u64) -> Vec<u8> {
     let mut buf = Vec::new();
     Frame {
         cluster,
         from,
         to,
-        message: Message::Heartbeat {
-            term: Term(term),
-            sent: Instant::ZERO,
-            hand_over: false,
-        },
+        message: heartbeat(term),
     }
     .encode(&mut buf);
     buf
@@ -50,17 +55,7 @@ fn after(node: &UdpTransport<u64>, one: &UdpSocket, bad: &[(&UdpSocket, Vec<u8>)
         socket.send_to(bytes, to).unwrap();
     }
     one.send_to(&frame(CLUSTER, 1, 2, 77), to).unwrap();
-    assert_eq!(
-        node.recv().unwrap(),
-        (
-            1,
-            Message::Heartbeat {
-                term: Term(77),
-                sent: Instant::ZERO,
-                hand_over: false,
-            }
-        )
-    );
+    assert_eq!(node.recv().unwrap(), (1, heartbeat(77)));
     node.stats()
 }
 
@@ -126,11 +121,7 @@ fn wrong_cluster_bad_version_and_garbage_are_dropped_and_counted() {
         cluster: CLUSTER,
         from: 1u32,
         to: 2u32,
-        message: Message::Heartbeat {
-            term: Term(1),
-            sent: Instant::ZERO,
-            hand_over: false,
-        },
+        message: heartbeat(1),
     }
     .encode(&mut u32_ids);
     let stats = after(
@@ -163,11 +154,7 @@ fn without_a_key_tagged_frames_are_dropped() {
         cluster: CLUSTER,
         from: 1u64,
         to: 2u64,
-        message: Message::Heartbeat {
-            term: Term(1),
-            sent: Instant::ZERO,
-            hand_over: false,
-        },
+        message: heartbeat(1),
     }
     .encode_tagged(&mut tagged, |_| [0; TAG_LEN]);
     let stats = after(&node, &one, &[(&one, tagged)]);
@@ -186,17 +173,7 @@ fn the_receive_thread_delivers_and_stops() {
     one.send_to(b"junk", to).unwrap();
     one.send_to(&frame(CLUSTER, 1, 2, 8), to).unwrap();
     let got = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(
-        got,
-        (
-            1,
-            Message::Heartbeat {
-                term: Term(8),
-                sent: Instant::ZERO,
-                hand_over: false,
-            }
-        )
-    );
+    assert_eq!(got, (1, heartbeat(8)));
     receiving.stop().unwrap(); // returns: the blocked recv was woken
     assert_eq!(node.stats().malformed, 1);
 }
@@ -226,20 +203,15 @@ mod authenticated {
             let config = UdpConfig::new(1u64, CLUSTER).peer(2, to).key(key(k));
             UdpTransport::from_socket(socket, config).unwrap()
         };
-        let hb = |t| Message::Heartbeat {
-            term: Term(t),
-            sent: Instant::ZERO,
-            hand_over: false,
-        };
         let mut good = Vec::new();
         let honest = peer(7, one.try_clone().unwrap());
-        honest.encode(2, hb(3), &mut good);
+        honest.encode(2, heartbeat(3), &mut good);
         let mut tampered = good.clone();
         tampered[13 + 16 + 2] ^= 1; // the term
         let mut other_key = Vec::new();
-        peer(8, socket()).encode(2, hb(3), &mut other_key);
+        peer(8, socket()).encode(2, heartbeat(3), &mut other_key);
         let mut redirected = Vec::new(); // an honest frame for node 3, sent on to 2
-        honest.encode(3, hb(3), &mut redirected);
+        honest.encode(3, heartbeat(3), &mut redirected);
         redirected[13 + 8..13 + 16].copy_from_slice(&2u64.to_le_bytes());
         let stats = after_signed(
             &node,
@@ -268,35 +240,15 @@ mod authenticated {
         for bytes in bad {
             from.send_to(bytes, to).unwrap();
         }
-        honest
-            .send(
-                2,
-                Message::Heartbeat {
-                    term: Term(77),
-                    sent: Instant::ZERO,
-                    hand_over: false,
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            node.recv().unwrap(),
-            (
-                1,
-                Message::Heartbeat {
-                    term: Term(77),
-                    sent: Instant::ZERO,
-                    hand_over: false,
-                }
-            )
-        );
+        honest.send(2, heartbeat(77)).unwrap();
+        assert_eq!(node.recv().unwrap(), (1, heartbeat(77)));
         node.stats()
     }
 
     #[test]
     fn key_files_are_read_and_bad_ones_named() {
-        let dir = std::env::temp_dir().join(format!("ballot-key-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let _cleanup = Cleanup(dir.clone());
+        let tmp = tempfile::tempdir().unwrap(); // removed on drop, also on failure
+        let dir = tmp.path();
         let good = dir.join("good.key");
         std::fs::write(&good, format!("{}\n", "0f".repeat(32))).unwrap();
         assert_eq!(ClusterKey::read_file(&good).unwrap(), key(0x0f));
@@ -311,12 +263,5 @@ mod authenticated {
             .unwrap_err()
             .to_string();
         assert!(err.contains("missing.key"), "{err}");
-    }
-
-    struct Cleanup(std::path::PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
     }
 }
